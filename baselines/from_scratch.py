@@ -1,0 +1,39 @@
+"""From scratch: a fresh network (and optimizer) per task, each kept for its own task.
+
+No transfer between tasks and no forgetting of the stored per-task networks: a reference point,
+which needs the task identity at test time in every scenario.
+"""
+
+import torch
+
+from hnet.methods import TargetNetMethod, register
+
+
+@register
+class FromScratch(TargetNetMethod):
+    name = "from_scratch"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.per_task = {}
+
+    def begin_task(self, task):
+        if task > 0:
+            with torch.no_grad():
+                for p, fresh in zip(self.params, self.net.init_params()):
+                    p.copy_(fresh)
+            self.optimizer = self._new_optimizer()
+
+    def end_task(self, task, data):
+        self.per_task[task] = [p.detach().clone() for p in self.params]
+
+    def predictor(self, task):
+        params = self.per_task.get(task, self.params)
+        return lambda x: self.net(x, params)
+
+    def state_dict(self):
+        return {**super().state_dict(), "per_task": self.per_task}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.per_task = state["per_task"]

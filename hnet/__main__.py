@@ -1,0 +1,3 @@
+from hnet.cli import main
+
+raise SystemExit(main())

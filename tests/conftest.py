@@ -1,0 +1,47 @@
+"""Shared fixtures: small synthetic MNIST in torchvision's on-disk (IDX) layout, run helpers."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "data"
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+def make_synthetic_mnist(root: Path, n_train_per_class: int = 60, n_test_per_class: int = 20, seed: int = 0) -> Path:
+    """Ten classes, each a fixed random stroke pattern plus pixel noise; learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+    prototypes = (rng.random((10, 28, 28)) < 0.25).astype(np.float32)
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for split, per_class in (("train", n_train_per_class), ("t10k", n_test_per_class)):
+        labels = np.repeat(np.arange(10), per_class)
+        rng.shuffle(labels)
+        images = prototypes[labels] * rng.uniform(0.6, 1.0, (len(labels), 1, 1))
+        images = images + rng.normal(0, 0.25, images.shape)
+        images = (np.clip(images, 0, 1) * 255).round().astype(np.uint8)
+        write_idx(raw / f"{split}-images-idx3-ubyte", images)
+        write_idx(raw / f"{split}-labels-idx1-ubyte", labels.astype(np.uint8))
+    return root
+
+
+@pytest.fixture(scope="session")
+def synthetic_mnist(tmp_path_factory) -> Path:
+    return make_synthetic_mnist(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads():
+    torch.set_num_threads(2)
+    yield
