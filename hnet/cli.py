@@ -6,7 +6,9 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -95,10 +97,15 @@ def run(args: argparse.Namespace, fault=None) -> dict:
     def save_checkpoint(s: LoopState) -> None:
         atomic_torch_save(ckpt_path, {"fingerprint": fingerprint(run_id), "method": method.state_dict(),
                                       "rng": rng_state(generator), "loop": vars(s)})
+        # Test hook: die as a killed job would, right after a checkpoint (tests/test_resume.py).
+        if os.environ.get("HNET_TEST_KILL_AFTER_TASK") == str(s.next_phase):
+            os.kill(os.getpid(), signal.SIGKILL)
 
     state = run_loop(bench, scenario, method, cfg, generator, state, save_checkpoint, label, fault)
 
     summary = metrics.summarize(state.matrix, bench.metric)
+    if bench.regression:  # the toy regression's fits after all tasks (the paper's Fig. 2)
+        summary["predictions"] = regression_predictions(bench, method)
     result = {
         "benchmark": args.benchmark, "scenario": args.scenario, "method": args.method, "seed": args.seed,
         "metric": bench.metric, "matrix": state.matrix, **summary,
@@ -117,6 +124,18 @@ def run(args: argparse.Namespace, fault=None) -> dict:
     if not cfg.get("keep_checkpoint", args.keep_checkpoint):
         ckpt_path.unlink(missing_ok=True)
     return result
+
+
+@torch.no_grad()
+def regression_predictions(bench, method) -> list[dict]:
+    out = []
+    for task in bench.tasks:
+        x = task.x_test
+        lo = task.index  # cl1: one output unit per task
+        y = method.predictor(task.index)(x)[:, lo : lo + 1]
+        out.append({"task": task.index + 1, "x": x.flatten().tolist(), "y_true": task.y_test.flatten().tolist(),
+                    "y_pred": y.flatten().tolist()})
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:

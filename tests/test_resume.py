@@ -1,0 +1,125 @@
+"""Runs survive interruption and bad input (issue: resume, atomic results, divergence guard, data integrity)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from hnet.benchmarks.idx import DataIntegrityError
+from hnet.benchmarks.mnist import load_mnist
+from hnet.cli import build_parser, main, run
+from hnet.loop import DivergenceError
+from tests.conftest import write_idx
+
+TINY = ["n_tasks=4", "iterations=20", "target_hidden=[32]", "hnet_hidden=[8]", "emb_dim=4", "chunk_emb_dim=4",
+        "chunk_size=3000"]
+
+
+def cli_args(data, out, method, extra=()):
+    sets = [s for s in TINY if method == "hnet" or s.split("=")[0] in ("n_tasks", "iterations", "target_hidden")]
+    if method in ("ewc", "online_ewc"):
+        sets.append("fisher_samples=64")
+    argv = ["run", "--benchmark", "permuted_mnist", "--scenario", "cl1", "--method", method, "--seed", "3",
+            "--out", str(out), "--data-dir", str(data), "--no-download", "--device", "cpu"]
+    for s in [*sets, *extra]:
+        argv += ["--set", s]
+    return argv
+
+
+@pytest.mark.parametrize("method", ["hnet", "si", "ewc", "online_ewc"])
+def test_killed_run_resumes_to_identical_results(synthetic_mnist, tmp_path, method):
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    assert main(cli_args(synthetic_mnist, whole, method)) == 0
+    env = {**os.environ, "HNET_TEST_KILL_AFTER_TASK": "2"}
+    proc = subprocess.run([sys.executable, "-m", "hnet", *cli_args(synthetic_mnist, killed, method)], env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr
+    assert not (killed / "metrics.json").exists()
+    assert (killed / "checkpoint.pt").exists()
+    assert main(cli_args(synthetic_mnist, killed, method)) == 0  # started again: continues after task 2
+    a = json.loads((whole / "metrics.json").read_text())
+    b = json.loads((killed / "metrics.json").read_text())
+    assert len(b["matrix"]) == 4
+    assert a["matrix"] == b["matrix"]
+    assert not (killed / "checkpoint.pt").exists()
+
+
+def test_checkpoint_for_another_config_is_ignored(synthetic_mnist, tmp_path):
+    out = tmp_path / "r"
+    env = {**os.environ, "HNET_TEST_KILL_AFTER_TASK": "1"}
+    subprocess.run([sys.executable, "-m", "hnet", *cli_args(synthetic_mnist, out, "finetune")], env=env,
+                   capture_output=True)
+    assert (out / "checkpoint.pt").exists()
+    assert main(cli_args(synthetic_mnist, out, "finetune", ["iterations=41"])) == 0
+    fresh = tmp_path / "fresh"
+    assert main(cli_args(synthetic_mnist, fresh, "finetune", ["iterations=41"])) == 0
+    assert json.loads((out / "metrics.json").read_text())["matrix"] == \
+        json.loads((fresh / "metrics.json").read_text())["matrix"]
+
+
+def test_keep_checkpoint_switch(synthetic_mnist, tmp_path):
+    out = tmp_path / "r"
+    assert main([*cli_args(synthetic_mnist, out, "finetune", ["n_tasks=2"]), "--keep-checkpoint"]) == 0
+    assert (out / "checkpoint.pt").exists() and (out / "metrics.json").exists()
+
+
+def test_nan_loss_stops_the_run_naming_where(synthetic_mnist, tmp_path):
+    out = tmp_path / "nan"
+    args = build_parser().parse_args(cli_args(synthetic_mnist, out, "hnet"))
+
+    def inject(phase, iteration, loss):
+        return loss * float("nan") if (phase, iteration) == (1, 7) else loss
+
+    with pytest.raises(DivergenceError) as err:
+        run(args, fault=inject)
+    msg = str(err.value)
+    for part in ("permuted_mnist", "cl1", "hnet", "seed3", "task 2", "iteration 8"):
+        assert part in msg
+    assert not (out / "metrics.json").exists()
+
+
+def test_nonfinite_exit_code(synthetic_mnist, tmp_path):
+    out = tmp_path / "lr"
+    rc = main(cli_args(synthetic_mnist, out, "finetune", ["lr=1e30", "n_tasks=1"]))
+    assert rc == 3
+    assert not (out / "metrics.json").exists()
+
+
+@pytest.fixture
+def mnist_copy(synthetic_mnist, tmp_path):
+    dst = tmp_path / "copy"
+    shutil.copytree(synthetic_mnist, dst)
+    return dst
+
+
+def test_truncated_idx_file_is_reported_by_path(mnist_copy):
+    path = mnist_copy / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 1000])
+    with pytest.raises(DataIntegrityError, match=r"train-images-idx3-ubyte: \d+ bytes, expected \d+ .*truncated"):
+        load_mnist(mnist_copy, download=False)
+
+
+def test_wrong_label_values_are_reported(mnist_copy):
+    import numpy as np
+
+    write_idx(mnist_copy / "MNIST" / "raw" / "t10k-labels-idx1-ubyte", np.full(200, 12, np.uint8))
+    with pytest.raises(DataIntegrityError, match=r"t10k-labels-idx1-ubyte: label 12 outside 0..9"):
+        load_mnist(mnist_copy, download=False)
+
+
+def test_wrong_image_shape_is_reported(mnist_copy):
+    import numpy as np
+
+    write_idx(mnist_copy / "MNIST" / "raw" / "t10k-images-idx3-ubyte", np.zeros((200, 20, 20), np.uint8))
+    with pytest.raises(DataIntegrityError, match=r"t10k-images-idx3-ubyte: expected uint8 images of shape"):
+        load_mnist(mnist_copy, download=False)
+
+
+def test_corrupt_official_archive_fails_its_checksum(mnist_copy):
+    (mnist_copy / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").write_bytes(b"not the real archive")
+    with pytest.raises(DataIntegrityError, match=r"train-images-idx3-ubyte.gz: MD5"):
+        load_mnist(mnist_copy, download=False)

@@ -1,0 +1,147 @@
+"""The Snakemake workflow: lint, the paper DAG's size, a real tiny run, rerun behaviour, config checks."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from hnet.benchmarks import scenarios_of
+from hnet.methods import method_class
+from tests.conftest import REPO
+
+
+def snakemake(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(proc.stdout[-3000:] + proc.stderr[-3000:])
+    return proc
+
+
+def job_counts(output: str) -> dict[str, int]:
+    block = output.split("Job stats:")[1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
+
+
+def test_lint_is_clean():
+    proc = snakemake("--lint")
+    assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr
+
+
+def test_paper_dag_has_one_training_job_per_configured_cell(tmp_path):
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    expected = 0
+    for bench, spec in config["benchmarks"].items():
+        for sc in spec["scenarios"]:
+            assert sc in scenarios_of(bench)
+            methods = [m for m in spec.get("methods", config["methods"]) if sc in method_class(m).supports]
+            expected += len(methods) * spec["seeds"]
+    proc = snakemake("-n", "--config", f"results={tmp_path}/results")
+    counts = job_counts(proc.stdout)
+    assert counts["train"] == expected
+    assert counts["train"] > 500  # 4 benchmarks, 20 seeds for the MNIST table
+
+
+TINY = {
+    "name": "tiny-test",
+    "methods": ["hnet", "finetune", "joint"],
+    "threads_per_run": 1,
+    "benchmarks": {
+        "regression": {"seeds": 2, "scenarios": ["cl1"], "methods": ["hnet", "finetune"],
+                       "overrides": {"iterations": 60}},
+        "split_mnist": {"seeds": 2, "scenarios": ["cl1", "cl3"],
+                        "overrides": {"iterations": 15, "target_hidden": [20], "chunk_size": 5000,
+                                      "hnet_hidden": [4], "emb_dim": 4, "chunk_emb_dim": 4}},
+        "permuted_mnist": {"enabled": False},
+        "permuted_mnist_100": {"enabled": False},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(synthetic_mnist, tmp_path_factory):
+    root = tmp_path_factory.mktemp("wf")
+    cfg = root / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(TINY))
+    args = ["--configfile", str(cfg), "--config", f"results={root}/results", f"data_dir={synthetic_mnist}",
+            "--cores", "2"]
+    proc = snakemake(*args)
+    return root / "results", args, proc
+
+
+def test_tiny_run_writes_tables_figures_and_report(tiny_run):
+    results, _, _ = tiny_run
+    runs = pd.read_csv(results / "tables" / "runs.csv")
+    # regression: 2 methods x 2 seeds x 3 tasks; split_mnist: (cl1: 3 methods + cl3: 2 methods) x 2 seeds x 5 tasks
+    assert len(runs) == 2 * 2 * 3 + 5 * 2 * 5
+    table = pd.read_csv(results / "tables" / "split_mnist_final.csv", index_col=0)
+    assert set(table.index) == {"hnet", "finetune", "joint"}
+    assert set(table.columns) == {"split_mnist CL1", "split_mnist CL3"}
+    assert table.loc["hnet", "split_mnist CL3"] == "—"
+    assert "(n=2)" in table.loc["finetune", "split_mnist CL1"]
+    for ext in ("md", "tex"):
+        assert (results / "tables" / f"split_mnist_final.{ext}").stat().st_size > 0
+    for kind in ("accuracy_matrix", "final_per_task", "final_vs_during"):
+        for panel in ("split_mnist_cl1", "split_mnist_cl3", "regression_cl1"):
+            for ext in ("png", "pdf"):
+                assert (results / "figures" / kind / f"{panel}.{ext}").stat().st_size > 1000
+    assert (results / "figures" / "regression_fits.png").exists()
+    report = (results / "report.md").read_text()
+    assert "| regression | CL1 | hnet | final_task1 | 0.00419 |" in report
+    assert "| split_mnist | CL1 | finetune | final_mean | 87.19 |" in report
+    assert "split_mnist CL3 hnet_ent final_mean" in report  # published, not reproduced here
+    assert (results / "benchmarks" / "train" / "split_mnist" / "cl1" / "hnet" / "seed1.tsv").exists()
+
+
+def test_second_run_does_nothing_and_figure_deletion_reruns_only_its_rule(tiny_run):
+    results, args, _ = tiny_run
+    proc = snakemake(*args, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+    (results / "figures" / "final_per_task" / "split_mnist_cl1.png").unlink()
+    counts = job_counts(snakemake(*args, "-n").stdout)
+    assert counts.get("figure") == 1 and "train" not in counts and "aggregate" not in counts
+
+
+def test_editing_plotting_code_reruns_plots_never_training(tiny_run):
+    _, args, _ = tiny_run
+    plot_code = REPO / "hnet" / "analysis" / "figures.py"
+    stat = plot_code.stat()
+    try:
+        os.utime(plot_code, (stat.st_atime, time.time() + 5))
+        counts = job_counts(snakemake(*args, "-n").stdout)
+        assert counts.get("figure", 0) >= 6 and counts.get("regression_fits") == 1
+        assert "train" not in counts and "aggregate" not in counts
+    finally:
+        os.utime(plot_code, (stat.st_atime, stat.st_mtime))
+    training_code = REPO / "hnet" / "loop.py"
+    stat = training_code.stat()
+    try:
+        os.utime(training_code, (stat.st_atime, time.time() + 5))
+        assert "train" not in job_counts(snakemake(*args, "-n").stdout + "\nJob stats:\n")
+    finally:
+        os.utime(training_code, (stat.st_atime, stat.st_mtime))
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"colour": "blue"}, "Additional properties are not allowed ('colour'"),
+    ({"benchmarks": {"split_mnist": {"seeds": "two"}}}, "'two' is not of type 'integer'"),
+    ({"benchmarks": {"split_mnist": {"overrides": {"iterations": 0}}}}, "'iterations': must be a positive integer"),
+    ({"benchmarks": {"split_mnist": {"overrides": {"batchsize": 64}}}}, "unknown config key 'batchsize'"),
+    ({"methods": ["hnet", "ewk"]}, "unknown method 'ewk'; valid: ["),
+    ({"benchmarks": {"cifar": {"seeds": 1, "scenarios": ["cl1"]}}}, "unknown benchmark 'cifar'"),
+    ({"benchmarks": {"split_mnist": {"scenarios": ["cl2", "cl3"], "methods": ["hnet"]}}},
+     "method 'hnet' supports none of benchmarks.split_mnist.scenarios"),
+    ({"benchmarks": {"regression": {"scenarios": ["cl3"]}}}, "'cl3' is not a scenario of regression"),
+])
+def test_config_mistakes_are_rejected_before_any_job(tmp_path, change, message):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(change))
+    proc = snakemake("-n", "--configfile", str(cfg), "--config", f"results={tmp_path}/results", check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()

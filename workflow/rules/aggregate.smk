@@ -1,0 +1,56 @@
+rule aggregate:
+    input:
+        runs=all_runs(),
+        code=workflow.source_path("../scripts/aggregate.py"),
+    output:
+        runs=report(
+            f"{RESULTS}/tables/runs.csv",
+            caption="../report/runs.rst",
+            category="Tables",
+        ),
+        matrices=f"{RESULTS}/tables/matrices.csv",
+        predictions=f"{RESULTS}/tables/regression_predictions.csv",
+        table1=report(
+            f"{RESULTS}/tables/table1_final.md",
+            caption="../report/table1.rst",
+            category="Tables",
+        ),
+        tables=[
+            report(
+                f"{RESULTS}/tables/{b}_{q}.md",
+                caption="../report/benchmark_table.rst",
+                category="Tables",
+                subcategory=b,
+            )
+            for b in BENCHMARKS
+            for q in ("final", "during")
+        ],
+    log:
+        f"{RESULTS}/logs/aggregate.log",
+    params:
+        method_order=METHOD_ORDER,
+        benchmarks=BENCHMARKS,
+        out_dir=lambda wc, output: str(Path(output.runs).parent),
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/aggregate.py"
+
+
+rule report:
+    input:
+        runs=f"{RESULTS}/tables/runs.csv",
+        published=config["published"],
+        code=workflow.source_path("../../hnet/analysis/report.py"),
+    output:
+        report(f"{RESULTS}/report.md", caption="../report/reproduction.rst", category="Report"),
+    log:
+        f"{RESULTS}/logs/report.log",
+    params:
+        tolerance=config["tolerance"],
+        config_name=config["name"],
+        expected=expected_seeds(),
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,13 @@
+"""Thin wrapper: runs.csv + published reference numbers -> results/report.md."""
+import sys
+
+import pandas as pd
+
+from hnet.analysis.report import build_report
+
+sm = snakemake  # noqa: F821 (injected by the script directive)
+sys.stderr = open(sm.log[0], "w")
+text = build_report(pd.read_csv(sm.input.runs), pd.read_csv(sm.input.published), dict(sm.params.tolerance),
+                    sm.params.config_name, dict(sm.params.expected))
+with open(sm.output[0], "w") as f:
+    f.write(text)
