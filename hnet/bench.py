@@ -90,10 +90,15 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--skip-reference", action="store_true", help="skip the slow reference regulariser")
+    ap.add_argument("--per-sample-subset", type=int, default=1000, help="images timed in the per-sample ENT loop")
+    ap.add_argument("--only-ent", action="store_true", help="only the HNET+ENT evaluation benchmark")
     args = ap.parse_args(argv)
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           ("cpu" if args.device == "auto" else args.device))
     print(f"device: {device} ({torch.get_num_threads()} CPU threads)")
+    if args.only_ent:
+        ent_evaluation(device, args.per_sample_subset)
+        return 0
 
     print("\nPermutedMNIST-10 preset, one training step (batch 128):")
     plain, bench, cfg = make_method("permuted_mnist", "finetune", device)
@@ -123,7 +128,34 @@ def main(argv=None) -> int:
             line += f"   reference {tr:8.1f} ms ({tr / t:4.1f} x gram)"
         print(line + ("   (target <= 3)" if prev == 99 else ""))
         del m
+
+    ent_evaluation(device, args.per_sample_subset)
     return 0
+
+
+def ent_evaluation(device, subset: int) -> None:
+    """HNET+ENT on SplitMNIST CL3 after 5 tasks: the full 10,000-image test set, batched vs per sample."""
+    from hnet.task_inference import HNETEntropy
+
+    cfg, _ = resolve("split_mnist", "cl3", "hnet_ent")
+    x = torch.rand(10000, 784, device=device)
+    y = torch.zeros(10000, dtype=torch.long, device=device)
+    bench = Benchmark("split_mnist", [Task(t, x, y, x, y, [2 * t, 2 * t + 1]) for t in range(5)], 784, 2)
+    torch.manual_seed(0)
+    m = HNETEntropy(Context(bench, Scenario("cl3", 5, 2), cfg, device))
+    m.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(5)]
+
+    def batched():
+        for s in range(0, len(x), cfg["eval_batch_size"]):
+            m.infer(x[s : s + cfg["eval_batch_size"]], 5)
+
+    t_batched = timed(batched, device, 3, warmup=1)
+    t_sub = timed(lambda: m.infer_per_sample(x[:subset], 5), device, 1, warmup=0)
+    t_loop = t_sub * len(x) / subset
+    print("\nHNET+ENT evaluation, SplitMNIST CL3 after 5 tasks, 10,000 test images:")
+    print(f"  batched      {t_batched / 1000:8.3f} s   (target < 2 s)")
+    print(f"  per sample   {t_loop / 1000:8.3f} s   (measured on {subset} images, scaled linearly)")
+    print(f"  ratio        {t_loop / t_batched:8.1f} x")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,14 @@ with Θ_h* the hypernetwork before task T and ΔΘ_h the (detached) Adam step fr
 both optimizers start fresh each task. With ``reg_subset`` K > 0 a random subset of K previous tasks
 is used per step and scaled by 1/K instead of 1/(T-1). ``beta = 0`` fine-tunes the hypernetwork and
 ``hnet_from_scratch`` trains a fresh hypernetwork per task (keeping each task's generated weights).
+
+``ProtectedHypernet`` holds that machinery for any target network (the classifier here, the VAE
+decoder of HNET+R/TIR in ``hnet.replay``); ``HNET`` is the CL1 method built on it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -22,54 +27,56 @@ from hnet.methods import Context, Method, build_target, register
 from hnet.nets import HyperNetwork
 from hnet.regulariser import Snapshot, gram_penalty, reference_penalty
 
+HNET_KEYS = ("hnet_type", "hnet_hidden", "hnet_activation", "emb_dim", "chunk_size", "chunk_emb_dim", "beta",
+             "lookahead", "reg_impl", "reg_targets", "reg_subset", "hnet_from_scratch", "lr", "adam_beta1",
+             "adam_beta2")
 
-@register
-class HNET(Method):
-    name = "hnet"
-    supports = frozenset({"cl1"})
 
-    def __init__(self, ctx: Context):
-        super().__init__(ctx)
-        c = self.cfg
-        self.target = build_target(ctx)
-        chunked = c["hnet_type"] == "chunked"
+def hnet_settings(cfg: dict, prefix: str = "") -> dict:
+    """The hypernetwork settings of ``cfg``; ``prefix`` selects e.g. the VAE decoder's (``vae_``)."""
+    return {k: cfg.get(prefix + k, cfg.get(k)) for k in HNET_KEYS}
+
+
+class ProtectedHypernet:
+    def __init__(self, target_numel: int, s: dict, device: torch.device):
+        self.s, self.device = s, device
+        chunked = s["hnet_type"] == "chunked"
         self.hnet = HyperNetwork(
-            self.target.num_params, c["emb_dim"], c["hnet_hidden"], c["hnet_activation"],
-            chunk_size=c["chunk_size"] if chunked else None,
-            chunk_emb_dim=c["chunk_emb_dim"] if chunked else 0,
-        ).to(self.device)
+            target_numel, s["emb_dim"], s["hnet_hidden"], s["hnet_activation"],
+            chunk_size=s["chunk_size"] if chunked else None,
+            chunk_emb_dim=s["chunk_emb_dim"] if chunked else 0,
+        ).to(device)
         self.embs: list[Tensor] = []
         self.frozen_weights: dict[int, Tensor] = {}  # hnet_from_scratch only
 
-    # -- per task -------------------------------------------------------------------------------
     def begin_task(self, task: int) -> None:
-        c = self.cfg
-        if c["hnet_from_scratch"] and task > 0:
+        s = self.s
+        if s["hnet_from_scratch"] and task > 0:
             self.hnet.reset_parameters()
-        self.emb = nn.Parameter(torch.randn(c["emb_dim"]).to(self.device))
-        betas = (c["adam_beta1"], c["adam_beta2"])
-        self.opt_h = torch.optim.Adam(self.hnet.parameters(), lr=c["lr"], betas=betas)
-        self.opt_e = torch.optim.Adam([self.emb], lr=c["lr"], betas=betas)
-        self.reg_active = task > 0 and c["beta"] > 0 and not c["hnet_from_scratch"]
+        self.emb = nn.Parameter(torch.randn(s["emb_dim"]).to(self.device))
+        betas = (s["adam_beta1"], s["adam_beta2"])
+        self.opt_h = torch.optim.Adam(self.hnet.parameters(), lr=s["lr"], betas=betas)
+        self.opt_e = torch.optim.Adam([self.emb], lr=s["lr"], betas=betas)
+        self.reg_active = task > 0 and s["beta"] > 0 and not s["hnet_from_scratch"]
         self.snapshot = self.targets = self.snapshot_params = None
         if self.reg_active:
             prev = torch.stack(self.embs)
-            if c["reg_impl"] == "gram":
+            if s["reg_impl"] == "gram":
                 self.snapshot = Snapshot.take(self.hnet, prev)
-            elif c["reg_targets"] == "stored":
+            elif s["reg_targets"] == "stored":
                 with torch.no_grad():
                     self.targets = self.hnet(prev)
             else:  # recompute targets from a stored copy of Θ_h* (memory O(|Θ_h|), not O(T |θ|))
                 self.snapshot_params = {k: v.detach().clone() for k, v in self.hnet.named_parameters()}
 
-    def end_task(self, task: int, data) -> None:
+    def end_task(self, task: int) -> None:
         self.embs.append(self.emb.detach().clone())
-        if self.cfg["hnet_from_scratch"]:
+        if self.s["hnet_from_scratch"]:
             with torch.no_grad():
                 self.frozen_weights[task] = self.hnet(self.emb[None])[0].clone()
 
-    # -- training -------------------------------------------------------------------------------
     def penalty(self, params: dict[str, Tensor], index: Tensor | None) -> Tensor:
+        """sum over previous tasks (or the subset ``index``) of ||h(e_t; params) - h(e_t; Θ*)||^2."""
         prev = torch.stack(self.embs)
         if index is not None:
             prev = prev[index]
@@ -82,32 +89,31 @@ class HNET(Method):
                 targets = self.hnet(prev, self.snapshot_params)
         return reference_penalty(self.hnet, params, prev, targets)
 
-    def train_step(self, x, y, task_ids, seen) -> Tensor:
-        weights = self.hnet(self.emb[None])[0]
-        loss = self.scenario.loss(self.target(x, weights), task_ids, y, seen)
+    def step(self, task_loss: Callable[[Tensor], Tensor]) -> Tensor:
+        """One optimizer step on ``task_loss(generated weights)`` plus the output regulariser."""
+        loss = task_loss(self.hnet(self.emb[None])[0])
         self.opt_h.zero_grad(set_to_none=True)
         self.opt_e.zero_grad(set_to_none=True)
         loss.backward()
         total = loss.detach()
         if self.reg_active:
             named = dict(self.hnet.named_parameters())
-            if self.cfg["lookahead"]:
+            if self.s["lookahead"]:
                 delta = adam_step_delta(self.opt_h)
                 params = {k: p + delta[p] if p in delta else p for k, p in named.items()}
             else:
                 params = named
             n_prev = len(self.embs)
-            k = self.cfg["reg_subset"]
+            k = self.s["reg_subset"]
             index = torch.randperm(n_prev)[:k].to(self.device) if 0 < k < n_prev else None
             n_used = n_prev if index is None else len(index)
-            reg = self.cfg["beta"] / n_used * self.penalty(params, index)
+            reg = self.s["beta"] / n_used * self.penalty(params, index)
             reg.backward()
             total = total + reg.detach()
         self.opt_h.step()
         self.opt_e.step()
         return total
 
-    # -- evaluation and state -------------------------------------------------------------------
     @torch.no_grad()
     def weights_for(self, task: int) -> Tensor:
         if task in self.frozen_weights:
@@ -115,26 +121,21 @@ class HNET(Method):
         emb = self.embs[task] if task < len(self.embs) else self.emb.detach()
         return self.hnet(emb[None])[0]
 
-    def predictor(self, task: int):
-        weights = self.weights_for(task)
-        return lambda x: self.target(x, weights)
+    @torch.no_grad()
+    def all_weights(self, n: int) -> Tensor:
+        """Weights of tasks 0..n-1 in one batched hypernetwork call, ``(n, target_numel)``."""
+        if self.frozen_weights:
+            return torch.stack([self.weights_for(t) for t in range(n)])
+        embs = self.embs[:n]
+        if len(embs) < n:
+            embs = [*embs, self.emb.detach()]
+        return self.hnet(torch.stack(embs))
 
-    def nonfinite(self) -> str | None:
-        w = self.weights_for(len(self.embs) - 1)
-        if not torch.isfinite(w).all():
-            return "non-finite generated target weights"
-        return None
-
-    def info(self) -> dict:
+    def info(self, n_tasks: int) -> dict:
         hnet_params = self.hnet.num_params()
-        n_emb = self.cfg["emb_dim"] * self.ctx.benchmark.n_tasks
-        return {
-            "target_params": self.target.num_params,
-            "hnet_params": hnet_params,
-            "task_embedding_params": n_emb,
-            "n_chunks": self.hnet.n_chunks,
-            "compression_ratio": (hnet_params + n_emb) / self.target.num_params,
-        }
+        n_emb = self.s["emb_dim"] * n_tasks
+        return {"hnet_params": hnet_params, "task_embedding_params": n_emb, "n_chunks": self.hnet.n_chunks,
+                "compression_ratio": (hnet_params + n_emb) / self.hnet.target_numel}
 
     def state_dict(self) -> dict:
         return {"hnet": self.hnet.state_dict(), "embs": [e.clone() for e in self.embs],
@@ -144,3 +145,54 @@ class HNET(Method):
         self.hnet.load_state_dict(state["hnet"])
         self.embs = [e.to(self.device) for e in state["embs"]]
         self.frozen_weights = {k: v.to(self.device) for k, v in state["frozen_weights"].items()}
+
+
+@register
+class HNET(Method):
+    name = "hnet"
+    supports = frozenset({"cl1"})
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self.target = build_target(ctx)
+        self.ph = ProtectedHypernet(self.target.num_params, hnet_settings(self.cfg), self.device)
+
+    # The hypernetwork parts, by their short names (tests and benchmarks use them).
+    hnet = property(lambda self: self.ph.hnet)
+    embs = property(lambda self: self.ph.embs, lambda self, v: setattr(self.ph, "embs", v))
+    emb = property(lambda self: self.ph.emb)
+    opt_h = property(lambda self: self.ph.opt_h)
+    frozen_weights = property(lambda self: self.ph.frozen_weights)
+
+    def penalty(self, params, index):
+        return self.ph.penalty(params, index)
+
+    def weights_for(self, task: int) -> Tensor:
+        return self.ph.weights_for(task)
+
+    def begin_task(self, task: int) -> None:
+        self.ph.begin_task(task)
+
+    def end_task(self, task: int, data) -> None:
+        self.ph.end_task(task)
+
+    def train_step(self, x, y, task_ids, seen) -> Tensor:
+        return self.ph.step(lambda w: self.scenario.loss(self.target(x, w), task_ids, y, seen))
+
+    def predictor(self, task: int):
+        weights = self.weights_for(task)
+        return lambda x: self.target(x, weights)
+
+    def nonfinite(self) -> str | None:
+        if not torch.isfinite(self.weights_for(len(self.embs) - 1)).all():
+            return "non-finite generated target weights"
+        return None
+
+    def info(self) -> dict:
+        return {"target_params": self.target.num_params, **self.ph.info(self.ctx.benchmark.n_tasks)}
+
+    def state_dict(self) -> dict:
+        return self.ph.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.ph.load_state_dict(state)

@@ -35,6 +35,8 @@ def _discover() -> None:
     if _DISCOVERED:
         return
     importlib.import_module("hnet.hnet_method")
+    importlib.import_module("hnet.task_inference")
+    importlib.import_module("hnet.replay")
     import baselines
 
     for mod in pkgutil.iter_modules(baselines.__path__):
