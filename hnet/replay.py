@@ -89,9 +89,13 @@ def replay_tasks(n: int, task: int, device) -> Tensor:
 
 
 def distillation_loss(student: Tensor, teacher: Tensor, temperature: float) -> Tensor:
-    """Soft cross-entropy between tempered softmaxes, scaled by T^2 (Hinton et al. 2015)."""
+    """Soft cross-entropy between tempered softmaxes, scaled by T^2 (Hinton et al. 2015).
+
+    ``student`` may have more units than ``teacher`` (classes added since): those get target 0.
+    """
     p_teacher = torch.softmax(teacher / temperature, 1)
-    return -(p_teacher * torch.log_softmax(student / temperature, 1)).sum(1).mean() * temperature**2
+    log_q = torch.log_softmax(student / temperature, 1)[:, : teacher.shape[1]]
+    return -(p_teacher * log_q).sum(1).mean() * temperature**2
 
 
 @register
@@ -130,7 +134,10 @@ class HNETReplay(Method):
         loss = self.scenario.loss(self.net(x, self.params), task_ids, y, seen)
         if self.teacher is not None:
             xr, _, teacher = self.replay_batch(len(x))
-            lo, hi = self.scenario.active_range(0, self.task)
+            # The student answers over every class active now; the teacher's soft targets cover the
+            # classes it knew and give the new ones zero probability, which (in CL3) keeps new classes
+            # from taking over replayed inputs of old tasks.
+            lo, hi = self.scenario.active_range(0, seen)
             student = self.net(xr, self.params)[:, lo:hi]
             loss = 0.5 * loss + 0.5 * distillation_loss(student, teacher, self.cfg["distill_temperature"])
         self.opt.zero_grad(set_to_none=True)

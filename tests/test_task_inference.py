@@ -128,3 +128,15 @@ def test_tir_output_grows_one_unit_per_task():
         assert int(mask.sum()) == t + 1  # active task-inference units after t + 1 tasks
         chosen, _ = m.infer(x, t + 1)
         assert int(chosen.max()) <= t
+
+
+def test_distillation_gives_new_classes_zero_target_probability():
+    from hnet.replay import distillation_loss
+
+    teacher = torch.tensor([[2.0, 0.0]])
+    p = torch.softmax(teacher / 2, 1)
+    with_new = torch.tensor([[2.0, 0.0, 5.0]])
+    by_hand = -(p * torch.log_softmax(with_new / 2, 1)[:, :2]).sum() * 4
+    torch.testing.assert_close(distillation_loss(with_new, teacher, 2.0), by_hand)
+    # a confident new class on an old input costs more than no new class at all
+    assert distillation_loss(with_new, teacher, 2.0) > distillation_loss(teacher, teacher, 2.0)

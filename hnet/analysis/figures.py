@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from hnet.analysis.aggregate import sem  # noqa: E402
@@ -26,7 +27,8 @@ def _save(fig, png: str | Path, pdf: str | Path) -> None:
 def _grid(n: int, width: float = 3.6, height: float = 3.0):
     cols = min(n, 4)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False,
+                             layout="constrained")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
@@ -55,7 +57,7 @@ def regression_fits(preds: pd.DataFrame, png, pdf, order: list[str]) -> None:
         ax.set_title(f"{method} (n={n} seed{'s' if n != 1 else ''})")
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        ax.set_ylim(-6, 6)
+        ax.set_ylim(-3, 3)
         ax.legend(fontsize=7, loc="upper left")
     fig.suptitle("Toy regression after learning all tasks (band: min-max over seeds)")
     _save(fig, png, pdf)
@@ -66,12 +68,13 @@ def accuracy_heatmaps(cells: pd.DataFrame, benchmark: str, scenario: str, png, p
     """Mean accuracy matrix A[t][i] per method (rows: after training task t; columns: task i)."""
     d = cells[(cells["benchmark"] == benchmark) & (cells["scenario"] == scenario)]
     methods = _methods(d, order)
-    fig, axes = _grid(max(len(methods), 1), 3.4, 3.2)
+    fig, axes = _grid(max(len(methods), 1), 3.0, 2.8)
     cmap = "viridis" if metric == "accuracy" else "viridis_r"
+    vmin, vmax = (0, 100) if metric == "accuracy" else (d["value"].min(), d["value"].max())
+    im = None
     for ax, method in zip(axes, methods):
         dm = d[d["method"] == method]
         mat = dm.pivot_table(index="trained", columns="task", values="value", aggfunc="mean")
-        vmin, vmax = (0, 100) if metric == "accuracy" else (None, None)
         im = ax.imshow(mat.values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
         t = mat.shape[1]
         if t <= 10:
@@ -85,7 +88,8 @@ def accuracy_heatmaps(cells: pd.DataFrame, benchmark: str, scenario: str, png, p
         ax.set_xlabel("evaluated task")
         ax.set_ylabel("after training task")
         ax.set_title(f"{method} (n={dm['seed'].nunique()})", fontsize=9)
-        fig.colorbar(im, ax=ax, fraction=0.046, label=LABELS[metric])
+    if im is not None:
+        fig.colorbar(im, ax=axes, shrink=0.8, label=LABELS[metric])
     fig.suptitle(f"{benchmark} {scenario.upper()}: mean accuracy matrix")
     _save(fig, png, pdf)
 
@@ -94,12 +98,13 @@ def final_curves(runs: pd.DataFrame, benchmark: str, scenario: str, png, pdf, or
                  metric: str) -> None:
     """Fig. 3a form: score on each task after learning all tasks, mean ± SEM over seeds."""
     d = runs[(runs["benchmark"] == benchmark) & (runs["scenario"] == scenario)]
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
     for method in _methods(d, order):
         g = d[d["method"] == method].groupby("task")["final"]
         mean, err = g.mean(), g.apply(sem).fillna(0)
         ax.errorbar(mean.index, mean.values, yerr=err.values, marker="o", ms=3, capsize=2, label=method)
     ax.set_xlabel("task")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f"final {LABELS[metric]}")
     ax.set_title(f"{benchmark} {scenario.upper()}: per-task score after learning all tasks (mean ± SEM)")
     ax.legend(fontsize=8, ncol=2)
@@ -125,8 +130,10 @@ def final_vs_during(runs: pd.DataFrame, benchmark: str, scenario: str, png, pdf,
         ax.set_title(method, fontsize=9)
         ax.set_xlabel("task")
         ax.set_ylabel(LABELS[metric])
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if metric == "accuracy":
             ax.set_ylim(0, 100)
-        ax.legend(fontsize=7, loc="lower left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper right", fontsize=8)
     fig.suptitle(f"{benchmark} {scenario.upper()}: during vs final, mean ± SEM")
     _save(fig, png, pdf)
