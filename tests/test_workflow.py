@@ -145,3 +145,28 @@ def test_config_mistakes_are_rejected_before_any_job(tmp_path, change, message):
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_failed_runs_do_not_stop_others_and_tables_show_them_through_n(synthetic_mnist, tmp_path):
+    cfg = tmp_path / "failing.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "name": "failing", "methods": ["finetune", "ewc"], "threads_per_run": 1,
+        "benchmarks": {
+            # ewc's penalty overflows to inf after the first task: both ewc runs diverge and fail.
+            "regression": {"seeds": 2, "scenarios": ["cl1"], "overrides": {"iterations": 20, "ewc_lambda": 1e300}},
+            "split_mnist": {"enabled": False}, "permuted_mnist": {"enabled": False},
+            "permuted_mnist_100": {"enabled": False},
+        },
+    }))
+    args = ["--configfile", str(cfg), "--config", f"results={tmp_path}/results", "--cores", "2"]
+    proc = snakemake(*args, check=False)
+    assert proc.returncode != 0  # the failed jobs are reported as failed...
+    runs = tmp_path / "results" / "runs" / "regression" / "cl1"
+    assert (runs / "finetune" / "seed2" / "metrics.json").exists()  # ...and did not stop the others
+    assert not (runs / "ewc" / "seed1" / "metrics.json").exists()
+    log = (tmp_path / "results" / "logs" / "train" / "regression" / "cl1" / "ewc" / "seed1.log").read_text()
+    assert "non-finite loss" in log and "regression/cl1/ewc/seed1" in log and "task 2" in log
+    snakemake(*args, "--config", f"results={tmp_path}/results", "on_missing_runs=skip")
+    table = pd.read_csv(tmp_path / "results" / "tables" / "regression_final.csv", index_col=0)
+    assert table.loc["ewc", "regression CL1"] == "— (n=0 of 2)"
+    assert table.loc["finetune", "regression CL1"].endswith("(n=2)")

@@ -62,21 +62,36 @@ def summary(runs: pd.DataFrame, quantity: str = "final_mean") -> pd.DataFrame:
     return out
 
 
-def _cell(mean, s, n, metric) -> str:
+def _cell(mean, s, n, metric, expected=None) -> str:
+    count = f"n={n}" if expected in (None, n) else f"n={n} of {expected}"
     if n == 0 or pd.isna(mean):
-        return "—"
+        return "—" if expected is None else f"— ({count})"
     fmt = "{:.4f}" if metric == "mse" else "{:.2f}"
     text = fmt.format(mean)
     if not pd.isna(s):
         text += " ± " + fmt.format(s)
-    return f"{text} (n={n})"
+    return f"{text} ({count})"
 
 
-def table(runs: pd.DataFrame, quantity: str, method_order: list[str] | None = None) -> pd.DataFrame:
-    """Paper Table 1 layout: rows methods, columns benchmark/scenario, cells 'mean ± SEM (n=k)'."""
+def table(runs: pd.DataFrame, quantity: str, method_order: list[str] | None = None,
+          expected: dict[tuple[str, str, str], int] | None = None) -> pd.DataFrame:
+    """Paper Table 1 layout: rows methods, columns benchmark/scenario, cells 'mean ± SEM (n=k)'.
+
+    ``expected`` maps (benchmark, scenario, method) to the configured number of seeds; cells with
+    fewer finished runs say so ('n=1 of 2'), and configured cells without any run appear as '— (n=0 of 2)'.
+    """
     s = summary(runs, quantity)
+    keys = ["benchmark", "scenario", "method"]
+    if expected:
+        grid = pd.DataFrame([(*k, v) for k, v in expected.items()], columns=[*keys, "expected"])
+        if len(s):
+            grid = grid[grid["benchmark"].isin(s["benchmark"].unique())]
+        s = grid.merge(s, on=keys, how="left").assign(n=lambda d: d["n"].fillna(0).astype(int))
+    else:
+        s["expected"] = None
     s["column"] = s["benchmark"] + " " + s["scenario"].str.upper()
-    s["cell"] = [_cell(m, e, n, k) for m, e, n, k in zip(s["mean"], s["sem"], s["n"], s["metric"])]
+    s["cell"] = [_cell(m, e, n, k, x) for m, e, n, k, x in zip(s["mean"], s["sem"], s["n"], s["metric"],
+                                                                s["expected"])]
     wide = s.pivot(index="method", columns="column", values="cell").fillna("—")
     order = [m for m in (method_order or []) if m in wide.index] + sorted(set(wide.index) - set(method_order or []))
     return wide.loc[order]

@@ -30,6 +30,7 @@ rule aggregate:
     params:
         method_order=METHOD_ORDER,
         benchmarks=BENCHMARKS,
+        expected=expected_cells(),
         out_dir=lambda wc, output: str(Path(output.runs).parent),
     conda:
         "../../environment.yml"

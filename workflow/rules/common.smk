@@ -126,3 +126,12 @@ def final_outputs():
 
 def expected_seeds():
     return {b: spec["seeds"] for b, spec in config["benchmarks"].items() if spec.get("enabled", True)}
+
+
+def expected_cells():
+    """'benchmark/scenario/method' -> configured number of seeds, for the n column of the tables."""
+    cells = {}
+    for b, s, m, _ in GRID:
+        key = f"{b}/{s}/{m}"
+        cells[key] = cells.get(key, 0) + 1
+    return cells
