@@ -140,3 +140,24 @@ def test_distillation_gives_new_classes_zero_target_probability():
     torch.testing.assert_close(distillation_loss(with_new, teacher, 2.0), by_hand)
     # a confident new class on an old input costs more than no new class at all
     assert distillation_loss(with_new, teacher, 2.0) > distillation_loss(teacher, teacher, 2.0)
+
+
+def test_ent_diagnostics_reports_the_task_confusion(synthetic_mnist, tmp_path, capsys):
+    from hnet.cli import main
+    from hnet.ent_diagnostics import main as diagnose
+
+    out = tmp_path / "ent"
+    argv = ["run", "--benchmark", "split_mnist", "--scenario", "cl3", "--method", "hnet_ent", "--seed", "1",
+            "--out", str(out), "--data-dir", str(synthetic_mnist), "--no-download", "--keep-checkpoint"]
+    for s in ["iterations=30", "target_hidden=[20]", "hnet_hidden=[8]", "emb_dim=4", "chunk_emb_dim=4",
+              "chunk_size=5000"]:
+        argv += ["--set", s]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert diagnose([str(out), "--data-dir", str(synthetic_mnist), "--temperatures", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "task inference accuracy" in text and "accuracy with oracle task" in text
+    import json
+    final = json.loads((out / "metrics.json").read_text())["final_mean"]
+    reported = float(text.split("accuracy, inferred task")[1].split("%")[0])
+    assert abs(reported - final) < 0.5  # same evaluation as the run's own
