@@ -21,7 +21,7 @@ from torch import Tensor
 
 from hnet.benchmarks import Scenario
 from hnet.hnet_method import ProtectedHypernet, hnet_settings
-from hnet.methods import Context, Method, build_target, register
+from hnet.methods import Context, Method, TargetNetMethod, build_target, register
 from hnet.nets import MLP
 from hnet.task_inference import as_scenario_outputs
 
@@ -99,20 +99,17 @@ def distillation_loss(student: Tensor, teacher: Tensor, temperature: float) -> T
 
 
 @register
-class HNETReplay(Method):
+class HNETReplay(TargetNetMethod):
     name = "hnet_r"
     supports = frozenset({"cl2", "cl3"})
 
     def __init__(self, ctx: Context):
         super().__init__(ctx)
-        c = self.cfg
-        self.net = build_target(ctx)
-        self.params = [p.to(self.device).requires_grad_() for p in self.net.init_params()]
-        self.opt = torch.optim.Adam(self.params, lr=c["lr"], betas=(c["adam_beta1"], c["adam_beta2"]))
-        self.vae = HyperVAE(ctx.benchmark.input_dim, ctx.benchmark.n_tasks, c, self.device)
+        self.vae = HyperVAE(ctx.benchmark.input_dim, ctx.benchmark.n_tasks, self.cfg, self.device)
         self.teacher = None
 
     def begin_task(self, task: int) -> None:
+        super().begin_task(task)
         self.task = task
         self.vae.begin_task(task)
         self.teacher = [p.detach().clone() for p in self.params] if task > 0 else None
@@ -121,7 +118,7 @@ class HNETReplay(Method):
         self.vae.end_task(task)
 
     def replay_batch(self, n: int) -> tuple[Tensor, Tensor, Tensor]:
-        """Generated inputs of earlier tasks, their task ids, and the teacher's masked logits."""
+        """Generated inputs of earlier tasks, their task ids, and the teacher's logits on them."""
         tasks = replay_tasks(n, self.task, self.device)
         x = self.vae.sample(tasks)
         lo, hi = self.scenario.active_range(0, self.task)  # the output units the teacher knew
@@ -131,7 +128,7 @@ class HNETReplay(Method):
 
     def train_step(self, x, y, task_ids, seen) -> Tensor:
         vae_loss = self.vae.train_step(x, self.task)
-        loss = self.scenario.loss(self.net(x, self.params), task_ids, y, seen)
+        loss = self.task_loss(x, y, task_ids, seen)
         if self.teacher is not None:
             xr, _, teacher = self.replay_batch(len(x))
             # The student answers over every class active now; the teacher's soft targets cover the
@@ -140,23 +137,16 @@ class HNETReplay(Method):
             lo, hi = self.scenario.active_range(0, seen)
             student = self.net(xr, self.params)[:, lo:hi]
             loss = 0.5 * loss + 0.5 * distillation_loss(student, teacher, self.cfg["distill_temperature"])
-        self.opt.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.opt.step()
+        self.optimizer.step()
         return loss.detach() + vae_loss
 
-    def predictor(self, task: int):
-        return lambda x: self.net(x, self.params)
-
     def state_dict(self) -> dict:
-        return {"params": [p.detach().clone() for p in self.params], "opt": self.opt.state_dict(),
-                "vae": self.vae.state_dict()}
+        return {**super().state_dict(), "vae": self.vae.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
-        with torch.no_grad():
-            for p, v in zip(self.params, state["params"]):
-                p.copy_(v)
-        self.opt.load_state_dict(state["opt"])
+        super().load_state_dict(state)
         self.vae.load_state_dict(state["vae"])
 
 
