@@ -69,18 +69,31 @@ def step_fn(method, bench, cfg, task: int):
     return lambda: method.train_step(x, y, tids, task + 1)
 
 
-def regulariser_fn(method):
+def regulariser_fn(method, subset: int = 0):
     """The regulariser's share of a step: lookahead params, penalty and its backward pass."""
     hnet = method.hnet
     for p in hnet.parameters():
         p.grad = torch.randn_like(p) * 1e-3
+    device = next(hnet.parameters()).device
 
     def fn():
         named = dict(hnet.named_parameters())
         delta = adam_step_delta(method.opt_h)
         params = {k: p + delta[p] for k, p in named.items()}
-        reg = method.penalty(params, None)
+        index = torch.randperm(len(method.embs))[:subset].to(device) if subset else None
+        reg = method.penalty(params, index)
         reg.backward()
+
+    return fn
+
+
+def features_fn(method):
+    """The part that must grow with T: hidden features of every (previous task, chunk) pair, fwd + bwd."""
+    hnet = method.hnet
+    embs = torch.stack(method.embs)
+
+    def fn():
+        hnet.features(embs).sum().backward()
 
     return fn
 
@@ -127,6 +140,13 @@ def main(argv=None) -> int:
             tr = timed(regulariser_fn(r), device, 3, warmup=1)
             line += f"   reference {tr:8.1f} ms ({tr / t:4.1f} x gram)"
         print(line + ("   (target <= 3)" if prev == 99 else ""))
+        if prev == 99:
+            tf = timed(features_fn(m), device, 3, warmup=1)
+            m.hnet.zero_grad()
+            ts = timed(regulariser_fn(m, subset=10), device, max(3, args.repeats // 2))
+            print(f"      of which hidden features of 99 x {m.hnet.n_chunks} (task, chunk) pairs, fwd+bwd: {tf:8.1f} ms")
+            print(f"      with reg_subset=10 (10 random previous tasks per step): {ts:8.1f} ms   "
+                  f"ratio {ts / base:5.2f} x (1 task)")
         del m
 
     ent_evaluation(device, args.per_sample_subset)
