@@ -1,0 +1,133 @@
+"""Baselines against hand computations (EWC, online EWC, SI, Fisher) and their matrix shapes."""
+
+import math
+
+import pytest
+import torch
+
+from baselines.ewc import EWC
+from baselines.from_scratch import FromScratch
+from baselines.joint import Joint
+from baselines.online_ewc import OnlineEWC
+from baselines.si import SI
+from hnet.benchmarks import Scenario
+from hnet.fisher import diagonal_fisher
+from hnet.loop import run_loop
+from hnet.nets import MLP
+from tests.helpers import context
+
+
+def value(x) -> float:
+    return float(torch.as_tensor(x).detach())
+
+
+def _two_params(method, values):
+    method.params = [torch.tensor(values, requires_grad=True)]
+
+
+def test_ewc_penalty_zero_at_anchor_and_by_hand(monkeypatch):
+    m = EWC(context(ewc_lambda=4.0))
+    _two_params(m, [0.0, 0.0])
+    fishers = iter([[torch.tensor([1.0, 2.0])], [torch.tensor([3.0, 0.5])]])
+    monkeypatch.setattr(m, "task_fisher", lambda task, data: next(fishers))
+    m.end_task(0, None)
+    assert value(m.penalty()) == pytest.approx(0.0, abs=1e-6)  # at the anchor
+    with torch.no_grad():
+        m.params[0].copy_(torch.tensor([1.0, -1.0]))
+    m.end_task(1, None)  # second anchor (1, -1)
+    with torch.no_grad():
+        m.params[0].copy_(torch.tensor([0.5, 2.0]))
+    # lambda/2 * [1*(0.5-0)^2 + 2*(2-0)^2 + 3*(0.5-1)^2 + 0.5*(2+1)^2] = 2 * 13.5
+    assert value(m.penalty()) == pytest.approx(27.0, rel=1e-5)
+    # and its gradient: lambda * sum_t F_t (θ - θ_t)
+    m.penalty().backward()
+    expected = 4.0 * torch.tensor([1 * 0.5 + 3 * (0.5 - 1), 2 * 2 + 0.5 * (2 + 1)])
+    torch.testing.assert_close(m.params[0].grad, expected)
+
+
+def test_fisher_of_a_tiny_softmax_model_matches_its_closed_form():
+    """Linear softmax model z = Wx + b: E_{c~p}[(d log p_c/dW_ki)^2] = p_k (1 - p_k) x_i^2."""
+    torch.manual_seed(0)
+    net = MLP(2, [], 3, "linear")
+    params = [torch.randn(3, 2), torch.randn(3)]
+    x = torch.randn(5, 2)
+    scenario = Scenario("cl2", n_tasks=1, per_task=3)
+    batches = [(x, torch.zeros(5, dtype=torch.long), torch.zeros(5, dtype=torch.long))]
+    fisher = diagonal_fisher(net, params, scenario, batches, seen=1)
+    p = torch.softmax(x @ params[0].T + params[1], 1)
+    v = p * (1 - p)  # (n, k)
+    torch.testing.assert_close(fisher[0], (v[:, :, None] * x[:, None, :] ** 2).mean(0), rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(fisher[1], v.mean(0), rtol=1e-5, atol=1e-7)
+
+
+def test_fisher_uses_only_active_classes():
+    torch.manual_seed(1)
+    net = MLP(2, [], 4, "linear")
+    params = [torch.randn(4, 2), torch.randn(4)]
+    x = torch.randn(3, 2)
+    cl3 = Scenario("cl3", n_tasks=2, per_task=2)
+    batches = [(x, torch.zeros(3, dtype=torch.long), torch.zeros(3, dtype=torch.long))]
+    fisher = diagonal_fisher(net, params, cl3, batches, seen=1)
+    assert torch.all(fisher[1][2:] == 0)  # classes of the unseen task carry no information
+    p = torch.softmax(x @ params[0][:2].T + params[1][:2], 1)
+    torch.testing.assert_close(fisher[1][:2], (p * (1 - p)).mean(0), rtol=1e-5, atol=1e-7)
+
+
+def test_online_ewc_running_fisher_follows_the_gamma_recursion(monkeypatch):
+    m = OnlineEWC(context(gamma=0.5, ewc_lambda=2.0))
+    _two_params(m, [0.0, 0.0])
+    values = [torch.tensor([1.0, 2.0]), torch.tensor([4.0, 0.0]), torch.tensor([0.0, 8.0])]
+    it = iter(values)
+    monkeypatch.setattr("baselines.online_ewc.diagonal_fisher", lambda *a, **k: [next(it)])
+    for t in range(3):
+        m.end_task(t, type("D", (), {"iterate": lambda self, *a: []})())
+    expected = 0.25 * values[0] + 0.5 * values[1] + values[2]
+    torch.testing.assert_close(m.fisher[0], expected)
+    with torch.no_grad():
+        m.params[0].copy_(torch.tensor([1.0, 1.0]))
+    # lambda/2 * gamma * sum F (θ - θ*)^2 with the latest anchor (0, 0)
+    assert value(m.penalty()) == pytest.approx(2.0 / 2 * 0.5 * float(expected.sum()), rel=1e-6)
+
+
+def test_si_omega_on_a_quadratic_loss_matches_the_analytic_path_integral():
+    """L = 1/2 sum h_i θ_i^2 by gradient flow from θ0 to θT: W_i = 1/2 h_i (θ0_i^2 - θT_i^2)."""
+    m = SI(context(si_epsilon=0.1))
+    _two_params(m, [2.0, -1.0])
+    m.omega = [torch.zeros(2)]
+    m.begin_task(0)
+    h, lr = torch.tensor([1.0, 3.0]), 1e-4
+    theta0 = m.params[0].detach().clone()
+    for _ in range(5000):
+        with torch.no_grad():
+            m.params[0].grad = h * m.params[0]
+            m.params[0] -= lr * m.params[0].grad
+        m.after_step()
+    theta_t = m.params[0].detach()
+    m.end_task(0, None)
+    w = 0.5 * h * (theta0**2 - theta_t**2)
+    expected = w / ((theta_t - theta0) ** 2 + 0.1)
+    torch.testing.assert_close(m.omega[0], expected, rtol=2e-3, atol=0)
+    torch.testing.assert_close(m.anchor[0], theta_t)
+
+
+def _loop(method_cls, scenario="cl1"):
+    torch.manual_seed(0)
+    ctx = context(scenario, n_tasks=3, iterations=5)
+    m = method_cls(ctx)
+    return run_loop(ctx.benchmark, ctx.scenario, m, ctx.cfg, torch.Generator().manual_seed(0)).matrix
+
+
+def test_joint_reports_a_single_row():
+    matrix = _loop(Joint, "cl3")
+    assert len(matrix) == 1 and len(matrix[0]) == 3
+    assert all(not math.isnan(v) for v in matrix[0])
+
+
+def test_from_scratch_reports_a_full_matrix_and_keeps_each_tasks_network():
+    matrix = _loop(FromScratch)
+    assert len(matrix) == 3 and all(len(r) == 3 for r in matrix)
+    for i in range(3):
+        for t in range(i, 3):
+            assert matrix[t][i] == matrix[i][i]  # stored per-task networks do not forget
+        for t in range(i):
+            assert math.isnan(matrix[t][i])
