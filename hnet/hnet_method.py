@@ -162,7 +162,6 @@ class HNET(Method):
     embs = property(lambda self: self.ph.embs, lambda self, v: setattr(self.ph, "embs", v))
     emb = property(lambda self: self.ph.emb)
     opt_h = property(lambda self: self.ph.opt_h)
-    frozen_weights = property(lambda self: self.ph.frozen_weights)
 
     def penalty(self, params, index):
         return self.ph.penalty(params, index)

@@ -38,11 +38,6 @@ class Task:
     def n_train(self) -> int:
         return len(self.y_train)
 
-    def to(self, device: torch.device | str) -> "Task":
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return Task(self.index, move(self.x_train), move(self.y_train), move(self.x_test), move(self.y_test),
-                    self.classes, move(self.input_perm))
-
 
 @dataclass
 class Benchmark:
