@@ -60,7 +60,7 @@ class ProtectedHypernet:
         self.reg_active = task > 0 and s["beta"] > 0 and not s["hnet_from_scratch"]
         self.snapshot = self.targets = self.snapshot_params = None
         if self.reg_active:
-            prev = torch.stack(self.embs)
+            self.prev_embs = prev = torch.stack(self.embs)  # frozen for the whole task
             if s["reg_impl"] == "gram":
                 self.snapshot = Snapshot.take(self.hnet, prev)
             elif s["reg_targets"] == "stored":
@@ -77,9 +77,7 @@ class ProtectedHypernet:
 
     def penalty(self, params: dict[str, Tensor], index: Tensor | None) -> Tensor:
         """sum over previous tasks (or the subset ``index``) of ||h(e_t; params) - h(e_t; Θ*)||^2."""
-        prev = torch.stack(self.embs)
-        if index is not None:
-            prev = prev[index]
+        prev = self.prev_embs if index is None else self.prev_embs[index]
         if self.snapshot is not None:
             return gram_penalty(self.hnet, params, prev, self.snapshot, index)
         if self.targets is not None:

@@ -34,6 +34,10 @@ def _grid(n: int, width: float = 3.6, height: float = 3.0):
     return fig, list(axes.flat[:n])
 
 
+def _panel(df: pd.DataFrame, benchmark: str, scenario: str) -> pd.DataFrame:
+    return df[(df["benchmark"] == benchmark) & (df["scenario"] == scenario)]
+
+
 def _methods(df: pd.DataFrame, order: list[str]) -> list[str]:
     present = list(dict.fromkeys(df["method"]))
     return [m for m in order if m in present] + sorted(set(present) - set(order))
@@ -66,7 +70,7 @@ def regression_fits(preds: pd.DataFrame, png, pdf, order: list[str]) -> None:
 def accuracy_heatmaps(cells: pd.DataFrame, benchmark: str, scenario: str, png, pdf, order: list[str],
                       metric: str) -> None:
     """Mean accuracy matrix A[t][i] per method (rows: after training task t; columns: task i)."""
-    d = cells[(cells["benchmark"] == benchmark) & (cells["scenario"] == scenario)]
+    d = _panel(cells, benchmark, scenario)
     methods = _methods(d, order)
     fig, axes = _grid(max(len(methods), 1), 3.0, 2.8)
     cmap = "viridis" if metric == "accuracy" else "viridis_r"
@@ -97,7 +101,7 @@ def accuracy_heatmaps(cells: pd.DataFrame, benchmark: str, scenario: str, png, p
 def final_curves(runs: pd.DataFrame, benchmark: str, scenario: str, png, pdf, order: list[str],
                  metric: str) -> None:
     """Fig. 3a form: score on each task after learning all tasks, mean ± SEM over seeds."""
-    d = runs[(runs["benchmark"] == benchmark) & (runs["scenario"] == scenario)]
+    d = _panel(runs, benchmark, scenario)
     fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
     for method in _methods(d, order):
         g = d[d["method"] == method].groupby("task")["final"]
@@ -115,7 +119,7 @@ def final_curves(runs: pd.DataFrame, benchmark: str, scenario: str, png, pdf, or
 def final_vs_during(runs: pd.DataFrame, benchmark: str, scenario: str, png, pdf, order: list[str],
                     metric: str) -> None:
     """Per task: score right after learning it (during) beside the score after all tasks (final)."""
-    d = runs[(runs["benchmark"] == benchmark) & (runs["scenario"] == scenario)]
+    d = _panel(runs, benchmark, scenario)
     methods = _methods(d, order)
     fig, axes = _grid(max(len(methods), 1), 3.6, 2.8)
     for ax, method in zip(axes, methods):
