@@ -45,6 +45,9 @@ def test_paper_dag_has_one_training_job_per_configured_cell(tmp_path):
     counts = job_counts(proc.stdout)
     assert counts["train"] == expected
     assert counts["train"] > 500  # 4 benchmarks, 20 seeds for the MNIST table
+    study = config["ent_study"]
+    n_study = len(study["cells"]) * study["seeds"] * len(study["variants"])
+    assert counts["train_ent_study"] == counts["ent_study"] == n_study
 
 
 TINY = {
@@ -60,6 +63,8 @@ TINY = {
         "permuted_mnist": {"enabled": False},
         "permuted_mnist_100": {"enabled": False},
     },
+    "ent_study": {"cells": ["split_mnist/cl3"], "seeds": 1, "val_fraction": 0.2,
+                  "variants": [{"name": "paper", "overrides": {}}, {"name": "short", "overrides": {"iterations": 8}}]},
 }
 
 
@@ -96,6 +101,12 @@ def test_tiny_run_writes_tables_figures_and_report(tiny_run):
     assert "| split_mnist | CL1 | finetune | final_mean | 87.19 |" in report
     assert "split_mnist CL3 hnet_ent final_mean" in report  # published, not reproduced here
     assert (results / "benchmarks" / "train" / "split_mnist" / "cl1" / "hnet" / "seed1.tsv").exists()
+    # The HNET+ENT study: trained with a validation split, rules chosen on it, stated in the report.
+    study = results / "ent_study" / "split_mnist" / "cl3" / "short" / "seed1"
+    assert (study / "study.json").exists() and (study / "checkpoint.pt").exists()
+    section = report.split("## HNET+ENT: task-selection rules chosen on a validation split")[1]
+    assert "| entropy (paper) |" in section and section.count("**selected**") == 1
+    assert "Published: 69.48 ± 0.80" in section
 
 
 def test_second_run_does_nothing_and_figure_deletion_reruns_only_its_rule(tiny_run):
@@ -137,6 +148,13 @@ def test_editing_plotting_code_reruns_plots_never_training(tiny_run):
     ({"benchmarks": {"split_mnist": {"scenarios": ["cl2", "cl3"], "methods": ["hnet"]}}},
      "method 'hnet' supports none of benchmarks.split_mnist.scenarios"),
     ({"benchmarks": {"regression": {"scenarios": ["cl3"]}}}, "'cl3' is not a scenario of regression"),
+    ({"ent_study": {"cells": ["cifar/cl3"], "seeds": 1, "val_fraction": 0.1, "variants": [
+        {"name": "paper", "overrides": {}}]}},
+     "ent_study.cells: 'cifar/cl3' names benchmark 'cifar', which is not under 'benchmarks'"),
+    ({"ent_study": {"cells": ["split_mnist/cl1"], "seeds": 1, "val_fraction": 0.1, "variants": [
+        {"name": "paper", "overrides": {}}]}}, "does not match"),
+    ({"ent_study": {"cells": ["split_mnist/cl3"], "seeds": 1, "val_fraction": 0.1, "variants": [
+        {"name": "long", "overrides": {"iterationz": 9}}]}}, "ent_study.variants.long: "),
 ])
 def test_config_mistakes_are_rejected_before_any_job(tmp_path, change, message):
     cfg = tmp_path / "bad.yaml"

@@ -42,6 +42,7 @@ rule report:
     input:
         runs=f"{RESULTS}/tables/runs.csv",
         published=config["published"],
+        studies=ent_study_results(),
         code=workflow.source_path("../../hnet/analysis/report.py"),
     output:
         report(f"{RESULTS}/report.md", caption="../report/reproduction.rst", category="Report"),

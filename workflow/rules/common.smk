@@ -77,6 +77,7 @@ wildcard_constraints:
     method="[a-z_]+",
     seed=r"\d+",
     kind="accuracy_matrix|final_per_task|final_vs_during",
+    variant="[a-z0-9_]+",
 
 
 def run_path(bench, scenario, method, seed):
@@ -91,15 +92,62 @@ def all_runs():
     return paths
 
 
-def run_overrides(wildcards):
-    spec = config["benchmarks"][wildcards.benchmark]
+def overrides_for(bench, scenario, method, extra=None):
+    """The `--set` arguments of one run: global and benchmark overrides that apply to it, then extra."""
+    spec = config["benchmarks"][bench]
     overrides = {**config.get("overrides", {}).get("all", {}), **spec.get("overrides", {})}
-    pairs = [
-        f"--set {k}={json.dumps(v, separators=(',', ':'))}"
-        for k, v in overrides.items()
-        if _applies(k, wildcards.benchmark, wildcards.scenario, wildcards.method)
-    ]
-    return " ".join(pairs)
+    chosen = {k: v for k, v in overrides.items() if _applies(k, bench, scenario, method)}
+    chosen.update(extra or {})
+    return " ".join(f"--set {k}={json.dumps(v, separators=(',', ':'))}" for k, v in chosen.items())
+
+
+def run_overrides(wildcards):
+    return overrides_for(wildcards.benchmark, wildcards.scenario, wildcards.method)
+
+
+# -- HNET+ENT gap study: hnet_ent runs with a validation split, task-selection rules chosen on it --
+ENT_STUDY = config.get("ent_study", {"enabled": False})
+
+
+def ent_study_variants(study):
+    names = [v["name"] for v in study["variants"]]
+    if len(set(names)) != len(names):
+        _fail(f"ent_study.variants: names must be unique, got {names}")
+    return {v["name"]: v["overrides"] for v in study["variants"]}
+
+
+def build_ent_study(study):
+    if not study.get("enabled", True):
+        return []
+    cells = []
+    for cell in study["cells"]:
+        bench, scenario = cell.split("/")
+        if bench not in config["benchmarks"]:
+            _fail(f"ent_study.cells: {cell!r} names benchmark {bench!r}, which is not under 'benchmarks'; "
+                  f"configured: {sorted(config['benchmarks'])}")
+        if not config["benchmarks"][bench].get("enabled", True):
+            continue  # a layered config that switches a benchmark off also drops its study cells
+        if scenario not in scenarios_of(bench):
+            _fail(f"ent_study.cells: {cell!r}: {scenario!r} is not a scenario of {bench}")
+        for variant, extra in ent_study_variants(study).items():
+            try:
+                resolve(bench, scenario, "hnet_ent", extra)
+            except ConfigError as err:
+                _fail(f"ent_study.variants.{variant}: {err}")
+            cells += [(bench, scenario, variant, seed) for seed in range(1, study["seeds"] + 1)]
+    return cells
+
+
+ENT_STUDY_RUNS = build_ent_study(ENT_STUDY)
+
+
+def ent_study_overrides(wildcards):
+    extra = {**ent_study_variants(ENT_STUDY)[wildcards.variant], "val_fraction": ENT_STUDY["val_fraction"]}
+    return overrides_for(wildcards.benchmark, wildcards.scenario, "hnet_ent", extra)
+
+
+def ent_study_results():
+    return [f"{RESULTS}/ent_study/{b}/{s}/{v}/seed{seed}/study.json" for b, s, v, seed in ENT_STUDY_RUNS]
 
 
 def data_inputs(wildcards):
@@ -121,7 +169,7 @@ def figure_targets():
 def final_outputs():
     tables = [f"{RESULTS}/tables/{b}_{q}.md" for b in BENCHMARKS for q in ("final", "during")]
     return [f"{RESULTS}/tables/runs.csv", f"{RESULTS}/tables/table1_final.md", *tables, *figure_targets(),
-            f"{RESULTS}/report.md"]
+            *ent_study_results(), f"{RESULTS}/report.md"]
 
 
 def expected_seeds():

@@ -1,13 +1,16 @@
-"""Thin wrapper: runs.csv + published reference numbers -> results/report.md."""
+"""Thin wrapper: runs.csv + published reference numbers (+ HNET+ENT studies) -> results/report.md."""
+import json
 import sys
 
 import pandas as pd
 
-from hnet.analysis.report import build_report
+from hnet.analysis.report import build_report, ent_study_section
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 sys.stderr = open(sm.log[0], "w")
 text = build_report(pd.read_csv(sm.input.runs), pd.read_csv(sm.input.published), dict(sm.params.tolerance),
                     sm.params.config_name, dict(sm.params.expected))
+studies = [json.loads(open(p).read()) for p in sm.input.studies]
+text += ent_study_section(studies, pd.read_csv(sm.input.published))
 with open(sm.output[0], "w") as f:
     f.write(text)
