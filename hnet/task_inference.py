@@ -19,7 +19,13 @@ from hnet.methods import Context, register
 
 
 def entropy(logits: Tensor) -> Tensor:
-    logp = torch.log_softmax(logits, -1)
+    """Predictive entropy of ``softmax(logits)`` over the last axis, in float64.
+
+    Confident networks reach logit margins of 100 and more; in float32 their entropies (about
+    margin * exp(-margin)) underflow to exactly 0, and the comparison between tasks would then be
+    decided by ties (argmin takes the first task), not by confidence. float64 holds them to ~700.
+    """
+    logp = torch.log_softmax(logits.double(), -1)
     return -(logp.exp() * logp).sum(-1)
 
 

@@ -17,6 +17,15 @@ def test_entropy_selection_picks_the_confident_head():
     assert abs(entropy(torch.zeros(2)).item() - torch.log(torch.tensor(2.0)).item()) < 1e-6
 
 
+def test_entropy_ranks_very_confident_heads_instead_of_tying_them():
+    # Margins 110 and 120: both entropies underflow to 0 in float32, which would hand the input to
+    # the first task; the more confident second network must win.
+    heads = torch.tensor([[[110.0, 0.0]], [[0.0, 120.0]]])
+    assert float(torch.log_softmax(heads, -1).exp()[0, 0, 1] * 110) == 0.0  # the float32 underflow
+    chosen, local = select_by_entropy(heads)
+    assert chosen.tolist() == [1] and local.tolist() == [1]
+
+
 def test_head_logits_take_each_tasks_own_head():
     out = torch.arange(2 * 1 * 6, dtype=torch.float).reshape(2, 1, 6)  # 2 tasks, heads of 3 units
     heads = head_logits(out, per_task=3, shared_head=False)
