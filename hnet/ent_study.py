@@ -127,22 +127,29 @@ def oracle_accuracy(heads: Heads) -> float:
     return 100 * float((own == heads.label).float().mean())
 
 
-def load_run(run_dir: Path, data_dir: str):
+def load_ent_run(run_dir: Path, data_dir: str):
+    """(metrics.json, the run's data config, its ``hnet_ent`` method restored from checkpoint.pt)."""
     m = json.loads((run_dir / "metrics.json").read_text())
     if m["method"] != "hnet_ent":
         raise SystemExit(f"{run_dir}: an hnet_ent run is needed, found {m['method']!r}")
-    cfg = m["config"]
-    if not cfg.get("val_fraction", 0) > 0:
-        raise SystemExit(f"{run_dir}: the run has no validation split; train it with --set val_fraction=0.1")
     if not (run_dir / "checkpoint.pt").exists():
         raise SystemExit(f"{run_dir}: no checkpoint.pt; train it with --keep-checkpoint")
-    base = {**cfg, "data_dir": data_dir, "download": False}
-    val = build_benchmark(m["benchmark"], base)
-    test = build_benchmark(m["benchmark"], {**base, "val_fraction": 0.0})
-    scenario = Scenario(m["scenario"], val.n_tasks, val.outputs_per_task)
-    method = method_class("hnet_ent")(Context(val, scenario, cfg, torch.device("cpu")))
+    base = {**m["config"], "data_dir": data_dir, "download": False}
+    bench = build_benchmark(m["benchmark"], base)
+    scenario = Scenario(m["scenario"], bench.n_tasks, bench.outputs_per_task)
+    method = method_class("hnet_ent")(Context(bench, scenario, m["config"], torch.device("cpu")))
     state = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
     method.load_state_dict(state["method"])
+    return m, base, method
+
+
+def load_run(run_dir: Path, data_dir: str):
+    """An ``hnet_ent`` run with a validation split: (metrics, validation, test benchmarks, method)."""
+    m, base, method = load_ent_run(run_dir, data_dir)
+    if not base.get("val_fraction", 0) > 0:
+        raise SystemExit(f"{run_dir}: the run has no validation split; train it with --set val_fraction=0.1")
+    val = build_benchmark(m["benchmark"], base)
+    test = build_benchmark(m["benchmark"], {**base, "val_fraction": 0.0})
     return m, val, test, method
 
 

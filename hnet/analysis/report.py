@@ -73,7 +73,7 @@ def build_report(runs: pd.DataFrame, published: pd.DataFrame, tol: dict, config_
 
 def _mean_sem(values: list[float]) -> str:
     s = pd.Series(values, dtype=float)
-    return f"{s.mean():.2f}" + (f" ± {sem(s):.2f}" if len(s) > 1 else "")
+    return _fmt(s.mean(), sem(s) if len(s) > 1 else math.nan, "accuracy")
 
 
 def _margin_line(selected: list[float], paper: list[float]) -> str:
@@ -112,8 +112,8 @@ def ent_study_section(studies: list[dict], published: pd.DataFrame) -> str:
         k = len(cell[0]["calibration"]["mean_entropy"])
         pub = published[(published.benchmark == bench) & (published.scenario == scenario)
                         & (published.method == "hnet_ent") & (published.quantity == "final_mean")]
-        pub_text = (f"{pub.value.iloc[0]:.2f}" + ("" if pd.isna(pub["sem"].iloc[0]) else f" ± {pub['sem'].iloc[0]:.2f}")
-                    + f" ({pub.source.iloc[0]})") if len(pub) else "none in the reference data"
+        pub_text = (f"{_fmt(pub.value.iloc[0], pub['sem'].iloc[0], 'accuracy')} ({pub.source.iloc[0]})"
+                    if len(pub) else "none in the reference data")
         seeds = sorted({s["seed"] for s in cell})
         lines += [f"### {bench} {scenario.upper()} (seeds {', '.join(map(str, seeds))}; validation split "
                   f"{cell[0]['val_fraction']:g} of the training data)", "",
