@@ -1,5 +1,7 @@
 # hnet-repro: reproduce "Continual learning with hypernetworks" (von Oswald et al., ICLR 2020).
 # `snakemake --cores all` trains every configured run, then tables, figures and the report.
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -20,6 +22,12 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/ent_study.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
+
+
+# Baselines run by their own rules (someone else's code): every rule file in rules/external/.
+for _rules in sorted(Path(workflow.basedir, "workflow", "rules", "external").glob("*.smk")):
+
+    include: _rules
 
 
 rule all:

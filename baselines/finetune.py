@@ -1,8 +1,7 @@
 """Fine-tuning: one network trained task after task with no protection (the lower bound)."""
 
-from hnet.methods import TargetNetMethod, register
+from hnet.core import TargetNetMethod
 
 
-@register
 class Finetune(TargetNetMethod):
     name = "finetune"

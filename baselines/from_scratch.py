@@ -6,12 +6,12 @@ which needs the task identity at test time in every scenario.
 
 import torch
 
-from hnet.methods import TargetNetMethod, register
+from hnet.core import TargetNetMethod
 
 
-@register
 class FromScratch(TargetNetMethod):
     name = "from_scratch"
+    state = ("per_task",)
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -29,11 +29,4 @@ class FromScratch(TargetNetMethod):
 
     def predictor(self, task):
         params = self.per_task.get(task, self.params)
-        return lambda x: self.net(x, params)
-
-    def state_dict(self):
-        return {**super().state_dict(), "per_task": self.per_task}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.per_task = state["per_task"]
+        return lambda x: self.forward(x, params)

@@ -4,10 +4,9 @@ As in van de Ven & Tolias 2019 it gets the total number of iterations of the seq
 (iterations x tasks). Its accuracy matrix has a single row.
 """
 
-from hnet.methods import TargetNetMethod, register
+from hnet.core import TargetNetMethod
 
 
-@register
 class Joint(TargetNetMethod):
     name = "joint"
 

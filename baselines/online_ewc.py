@@ -5,13 +5,16 @@ lambda/2 * sum_i gamma * F_i (θ_i - θ*_i)^2 (the extra gamma in the penalty is
 and van de Ven & Tolias' code's). Fisher definition: see ``hnet.fisher``.
 """
 
-from hnet.fisher import diagonal_fisher
-from hnet.methods import TargetNetMethod, register
+from baselines import fisher
+from baselines.fisher import diagonal_fisher
+from hnet.core import REQUIRED, Setting, TargetNetMethod
 
 
-@register
 class OnlineEWC(TargetNetMethod):
     name = "online_ewc"
+    settings = {"ewc_lambda": Setting(REQUIRED, "penalty strength λ"),
+                "gamma": Setting(REQUIRED, "decay γ of the running Fisher"), **fisher.SETTINGS}
+    state = ("fisher", "anchor")
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -30,10 +33,3 @@ class OnlineEWC(TargetNetMethod):
             return 0.0
         quad = sum((f * (p - a) ** 2).sum() for f, p, a in zip(self.fisher, self.params, self.anchor))
         return self.cfg["ewc_lambda"] / 2 * self.cfg["gamma"] * quad
-
-    def state_dict(self):
-        return {**super().state_dict(), "fisher": self.fisher, "anchor": self.anchor}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.fisher, self.anchor = state["fisher"], state["anchor"]

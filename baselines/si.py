@@ -8,12 +8,15 @@ c * sum_i Ω_i (θ_i - θ*_i)^2.
 
 import torch
 
-from hnet.methods import TargetNetMethod, register
+from hnet.core import REQUIRED, Setting, TargetNetMethod
 
 
-@register
 class SI(TargetNetMethod):
     name = "si"
+    settings = {"si_c": Setting(REQUIRED, "penalty strength c"),
+                "si_epsilon": Setting(0.1, "damping ξ of the importance estimate (van de Ven & Tolias' code: "
+                                              "--epsilon, default 0.1)")}
+    state = ("omega", "anchor")
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -42,10 +45,3 @@ class SI(TargetNetMethod):
 
     def penalty(self):
         return self.cfg["si_c"] * sum((o * (p - a) ** 2).sum() for o, p, a in zip(self.omega, self.params, self.anchor))
-
-    def state_dict(self):
-        return {**super().state_dict(), "omega": self.omega, "anchor": self.anchor}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.omega, self.anchor = state["omega"], state["anchor"]

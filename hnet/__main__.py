@@ -1,3 +1,3 @@
-from hnet.cli import main
+from hnet.run.cli import main
 
 raise SystemExit(main())

@@ -3,7 +3,7 @@
 import torch
 
 from hnet.benchmarks import Benchmark, Scenario, Task
-from hnet.methods import Context
+from hnet.core import Context
 
 BASE_CFG = {
     "iterations": 10, "batch_size": 8, "eval_batch_size": 64, "lr": 0.01, "adam_beta1": 0.9, "adam_beta2": 0.999,
@@ -11,6 +11,7 @@ BASE_CFG = {
     "hnet_activation": "elu", "emb_dim": 3, "chunk_emb_dim": 2, "chunk_size": 17, "beta": 0.01,
     "lookahead": True, "reg_impl": "gram", "reg_targets": "stored", "reg_subset": 0, "hnet_from_scratch": False,
     "ewc_lambda": 1.0, "gamma": 1.0, "fisher_samples": None, "si_c": 1.0, "si_epsilon": 0.1,
+    "reset_optimizer": False, "target_net": "mlp",
 }
 
 
@@ -21,7 +22,7 @@ def toy_benchmark(n_tasks=3, per_task=2, in_dim=4, n=16, seed=0):
         x = torch.randn(n, in_dim, generator=g)
         y = torch.randint(0, per_task, (n,), generator=g)
         tasks.append(Task(t, x, y, x.clone(), y.clone(), classes=list(range(t * per_task, (t + 1) * per_task))))
-    return Benchmark("toy", tasks, in_dim, per_task)
+    return Benchmark("toy", tasks, (in_dim,), per_task)
 
 
 def context(scenario="cl1", n_tasks=3, **overrides):
@@ -32,7 +33,7 @@ def context(scenario="cl1", n_tasks=3, **overrides):
 
 
 def tiny_hnet_method(n_tasks=3, **overrides):
-    from hnet.hnet_method import HNET
+    from hnet.methods.hnet import HNET
 
     torch.manual_seed(0)
     ctx = context("cl1", n_tasks, **overrides)

@@ -11,8 +11,8 @@ from baselines.joint import Joint
 from baselines.online_ewc import OnlineEWC
 from baselines.si import SI
 from hnet.benchmarks import Scenario
-from hnet.fisher import diagonal_fisher
-from hnet.loop import run_loop
+from baselines.fisher import diagonal_fisher
+from hnet.core import run_loop
 from hnet.nets import MLP
 from tests.helpers import context
 

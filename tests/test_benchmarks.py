@@ -19,7 +19,7 @@ def test_permutations_are_deterministic_from_the_data_seed_and_task_1_is_identit
 
 def test_permuted_mnist_pads_to_32x32_before_permuting(synthetic_mnist):
     bench = build_benchmark("permuted_mnist", {"data_dir": synthetic_mnist, "download": False, "n_tasks": 3})
-    assert bench.input_dim == 1024 and bench.n_tasks == 3
+    assert bench.input_shape == (1024,) and bench.n_tasks == 3
     t0, t1 = bench.tasks[0], bench.tasks[1]
     x0 = t0.train_batch(torch.arange(4))[0]
     img = x0.reshape(4, 32, 32)

@@ -1,24 +1,71 @@
+import json
+import re
+
 import pytest
 import yaml
 
-from hnet.config import ConfigError, preset_dir, read_overrides, resolve
+from hnet.benchmarks import BENCHMARKS, SCENARIOS
+from hnet.registry import method_names, supported
+from hnet.run.config import ConfigError, load_preset, preset_dir, read_overrides, resolve
+from tests.conftest import REPO
+
+# Resolved configuration of every cell as of the preset refactor (the golden file). A deliberate change
+# of a preset value updates this file in the same commit; the test lists what moved.
+GOLDEN = REPO / "tests" / "data" / "resolved_configs.json"
+# Keys added since the golden file was written: implementation switches that did not exist then.
+NEW_KEYS = {"target_net", "reset_optimizer"}
 
 
-def test_every_preset_value_has_a_source():
+def cells():
+    return [(b, s, m) for b in sorted(BENCHMARKS) for s in SCENARIOS for m in method_names() if supported(b, s, m)]
+
+
+def test_every_resolved_value_has_a_source_a_reader_can_follow():
+    for b, s, m in cells():
+        cfg, sources = resolve(b, s, m)
+        for key in cfg:
+            assert sources[key], f"{b}/{s}/{m}: {key} has no source"
+            assert not re.search(r"issue\s*#?\d|#\d", sources[key]), f"{b}/{s}/{m}: {key} cites an issue"
+
+
+def test_resolved_configs_equal_the_golden_file():
+    golden = json.loads(GOLDEN.read_text())
+    moved = []
+    for b, s, m in cells():
+        key = f"{b}/{s}/{m}"
+        if key not in golden:
+            continue  # a cell added later (a new benchmark or method)
+        cfg = resolve(b, s, m)[0]
+        moved += [f"{key}: {k} {golden[key].get(k)!r} -> {cfg.get(k, 'missing')!r}"
+                  for k in set(golden[key]) | set(cfg) - NEW_KEYS if golden[key].get(k, "missing") != cfg.get(k, "missing")]
+    assert not moved, "\n".join(moved)
+    assert all(f"{b}/{s}/{m}" in {f"{x}/{y}/{z}" for x, y, z in cells()} for b, s, m in
+               (k.split("/") for k in golden)), "a cell of the golden file is no longer supported"
+
+
+def test_presets_share_blocks_instead_of_repeating_keys():
     for path in preset_dir().glob("*.yaml"):
-        preset = yaml.safe_load(path.read_text())
-        sections = [preset["common"], *preset["methods"].values()]
-        for section in sections:
-            for key, entry in (section or {}).items():
-                assert isinstance(entry, dict) and entry.get("source"), f"{path.name}: {key} has no source"
+        raw = yaml.safe_load(path.read_text())
+        keys = [k for entry in (raw.get("methods") or {}).values() for k in (entry or {}) if k != "use"]
+        assert len(keys) == len(set(keys)) or all(k in ("vae_dec_hidden", "tir_hidden", "ewc_lambda") for k in
+                                                    {k for k in keys if keys.count(k) > 1}), path.name
+
+
+def test_extends_inherits_and_overrides():
+    p100, p10 = load_preset("permuted_mnist_100"), load_preset("permuted_mnist")
+    assert p100["blocks"]["hypernet"]["chunk_size"]["value"] == 7500
+    assert p100["blocks"]["hypernet"]["hnet_type"] == p10["blocks"]["hypernet"]["hnet_type"]
+    assert p100["blocks"]["replay"] == p10["blocks"]["replay"]
+    assert p100["common"]["n_tasks"]["value"] == 100 and p100["common"]["lr"] == p10["common"]["lr"]
 
 
 def test_paper_values():
     cfg, src = resolve("split_mnist", "cl1", "hnet")
     assert cfg["chunk_size"] == 42000 and cfg["emb_dim"] == 96 and cfg["beta"] == 0.01
-    assert "paper" in src["beta"]
+    assert "train_args_default" in open(preset_dir() / "split_mnist.yaml").read() and "AC" in src["beta"]
     cfg, _ = resolve("permuted_mnist_100", "cl1", "hnet")
     assert cfg["n_tasks"] == 100 and cfg["hnet_hidden"] == [200, 250, 350] and cfg["chunk_size"] == 7500
+    assert resolve("split_mnist", "cl1", "hnet")[1]["reg_impl"].startswith("code default")
 
 
 def test_by_scenario_values():
@@ -38,8 +85,21 @@ def test_overrides_and_their_checks():
         resolve("regression", "cl1", "hnet", {"batch_size": "large"})
     with pytest.raises(ConfigError, match="'reg_impl'.*valid"):
         resolve("regression", "cl1", "hnet", {"reg_impl": "fast"})
+    with pytest.raises(ConfigError, match="'target_net'.*valid"):
+        resolve("regression", "cl1", "hnet", {"target_net": "transformer"})
     with pytest.raises(ConfigError, match="does not support scenario 'cl3'"):
         resolve("regression", "cl3", "hnet")
+
+
+def test_a_required_hyperparameter_missing_from_the_preset_is_named(tmp_path, monkeypatch):
+    for path in preset_dir().glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text())
+    preset = yaml.safe_load((tmp_path / "split_mnist.yaml").read_text())
+    del preset["methods"]["si"]
+    (tmp_path / "split_mnist.yaml").write_text(yaml.safe_dump(preset))
+    monkeypatch.setenv("HNET_PRESET_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"preset 'split_mnist' gives no value for \['si_c'\], required by method 'si'"):
+        resolve("split_mnist", "cl1", "si")
 
 
 def test_config_file_overrides(tmp_path):

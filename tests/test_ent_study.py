@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from hnet import ent_study
-from hnet.ent_study import Heads, fit_temperature, own_task_calibration, score_rule, selection_rules
+from hnet.tools import ent_study
+from hnet.tools.ent_study import Heads, fit_temperature, own_task_calibration, score_rule, selection_rules
 from tests.test_run_command import SMALL_HNET, run_cli
 
 
@@ -86,7 +86,7 @@ def test_study_selects_on_validation_and_reports_test(synthetic_mnist, tmp_path)
     # The run needs its checkpoint: without --keep-checkpoint the study refuses with a clear message.
     with pytest.raises(SystemExit, match="keep-checkpoint"):
         ent_study.main([str(out), "--data-dir", str(synthetic_mnist), "--out", str(tmp_path / "s.json")])
-    from hnet.cli import main
+    from hnet.run.cli import main
     assert main(["run", "--benchmark", "split_mnist", "--scenario", "cl3", "--method", "hnet_ent", "--seed",
                  "1", "--out", str(out), "--data-dir", str(synthetic_mnist), "--no-download", "--device",
                  "cpu", "--keep-checkpoint", *sum((["--set", s] for s in sets), [])]) == 0

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from hnet import metrics
+from hnet.core import metrics
 
 NAN = math.nan
 # A[t][i]: task i after training task t (hand-made, 3 tasks)

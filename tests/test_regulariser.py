@@ -5,9 +5,9 @@ import copy
 import pytest
 import torch
 
-from hnet.lookahead import adam_step_delta
+from hnet.methods.lookahead import adam_step_delta
 from hnet.nets import HyperNetwork
-from hnet.regulariser import Snapshot, gram_penalty, reference_penalty
+from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty
 
 
 @pytest.fixture

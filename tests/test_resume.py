@@ -10,8 +10,9 @@ import pytest
 
 from hnet.benchmarks.idx import DataIntegrityError
 from hnet.benchmarks.mnist import load_mnist
-from hnet.cli import build_parser, main, run
-from hnet.loop import DivergenceError
+from hnet.run.cli import build_parser, job_from_args, main
+from hnet.run.execute import execute
+from hnet.core import DivergenceError
 from tests.conftest import write_idx
 
 TINY = ["n_tasks=4", "iterations=20", "target_hidden=[32]", "hnet_hidden=[8]", "emb_dim=4", "chunk_emb_dim=4",
@@ -27,24 +28,6 @@ def cli_args(data, out, method, extra=()):
     for s in [*sets, *extra]:
         argv += ["--set", s]
     return argv
-
-
-@pytest.mark.parametrize("method", ["hnet", "si", "ewc", "online_ewc"])
-def test_killed_run_resumes_to_identical_results(synthetic_mnist, tmp_path, method):
-    whole, killed = tmp_path / "whole", tmp_path / "killed"
-    assert main(cli_args(synthetic_mnist, whole, method)) == 0
-    env = {**os.environ, "HNET_TEST_KILL_AFTER_TASK": "2"}
-    proc = subprocess.run([sys.executable, "-m", "hnet", *cli_args(synthetic_mnist, killed, method)], env=env,
-                          capture_output=True, text=True)
-    assert proc.returncode == -9, proc.stderr
-    assert not (killed / "metrics.json").exists()
-    assert (killed / "checkpoint.pt").exists()
-    assert main(cli_args(synthetic_mnist, killed, method)) == 0  # started again: continues after task 2
-    a = json.loads((whole / "metrics.json").read_text())
-    b = json.loads((killed / "metrics.json").read_text())
-    assert len(b["matrix"]) == 4
-    assert a["matrix"] == b["matrix"]
-    assert not (killed / "checkpoint.pt").exists()
 
 
 def test_checkpoint_for_another_config_is_ignored(synthetic_mnist, tmp_path):
@@ -74,7 +57,7 @@ def test_nan_loss_stops_the_run_naming_where(synthetic_mnist, tmp_path):
         return loss * float("nan") if (phase, iteration) == (1, 7) else loss
 
     with pytest.raises(DivergenceError) as err:
-        run(args, fault=inject)
+        execute(job_from_args(args), fault=inject)
     msg = str(err.value)
     for part in ("permuted_mnist", "cl1", "hnet", "seed3", "task 2", "iteration 8"):
         assert part in msg

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from hnet.cli import main
+from hnet.run.cli import main
 
 SMALL_HNET = ["target_hidden=[50]", "hnet_hidden=[16]", "emb_dim=8", "chunk_emb_dim=8", "chunk_size=4000"]
 KEYS = {"benchmark", "scenario", "method", "seed", "metric", "matrix", "final", "during", "final_mean",

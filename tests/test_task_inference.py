@@ -1,6 +1,7 @@
 import torch
 
-from hnet.task_inference import HNETEntropy, as_scenario_outputs, entropy, head_logits, select_by_entropy
+from hnet.benchmarks import Scenario
+from hnet.methods.ent import HNETEntropy, entropy, head_logits, select_by_entropy
 from tests.helpers import context
 
 
@@ -33,8 +34,10 @@ def test_head_logits_take_each_tasks_own_head():
 
 
 def test_scenario_outputs_encode_the_inferred_class():
-    out = as_scenario_outputs(torch.tensor([2, 0]), torch.tensor([1, 0]), per_task=2, n_outputs=10, cl3=True)
+    out = Scenario("cl3", 5, 2).inferred_outputs(torch.tensor([2, 0]), torch.tensor([1, 0]))
     assert out.argmax(1).tolist() == [5, 0]
+    out = Scenario("cl2", 5, 2).inferred_outputs(torch.tensor([2, 0]), torch.tensor([1, 0]))
+    assert out.shape == (2, 2) and out.argmax(1).tolist() == [1, 0]
 
 
 def _trained(scenario):
@@ -76,7 +79,7 @@ REPLAY_CFG = {"vae_enc_hidden": [12], "vae_dec_hidden": [10], "vae_latent": 3, "
 
 
 def _vae_decoder_drift(beta):
-    from hnet.replay import HyperVAE
+    from hnet.methods.vae import HyperVAE
 
     torch.manual_seed(0)
     ctx = context("cl3", n_tasks=2, **{**REPLAY_CFG, "vae_beta": beta})
@@ -100,7 +103,8 @@ def test_vae_decoder_weights_of_an_old_task_stay_while_a_new_task_is_learned():
 
 
 def test_replay_batches_have_the_intended_size_and_labels():
-    from hnet.replay import HNETReplay, replay_tasks
+    from hnet.methods.replay import HNETReplay
+    from hnet.methods.vae import replay_tasks
 
     torch.manual_seed(0)
     tasks = replay_tasks(1000, 3, "cpu")
@@ -120,7 +124,7 @@ def test_replay_batches_have_the_intended_size_and_labels():
 
 
 def test_tir_output_grows_one_unit_per_task():
-    from hnet.replay import HNETTaskInference
+    from hnet.methods.tir import HNETTaskInference
 
     torch.manual_seed(0)
     ctx = context("cl3", n_tasks=3, **REPLAY_CFG)
@@ -140,7 +144,7 @@ def test_tir_output_grows_one_unit_per_task():
 
 
 def test_distillation_gives_new_classes_zero_target_probability():
-    from hnet.replay import distillation_loss
+    from hnet.methods.replay import distillation_loss
 
     teacher = torch.tensor([[2.0, 0.0]])
     p = torch.softmax(teacher / 2, 1)
@@ -152,8 +156,8 @@ def test_distillation_gives_new_classes_zero_target_probability():
 
 
 def test_ent_diagnostics_reports_the_task_confusion(synthetic_mnist, tmp_path, capsys):
-    from hnet.cli import main
-    from hnet.ent_diagnostics import main as diagnose
+    from hnet.run.cli import main
+    from hnet.tools.ent_diagnostics import main as diagnose
 
     out = tmp_path / "ent"
     argv = ["run", "--benchmark", "split_mnist", "--scenario", "cl3", "--method", "hnet_ent", "--seed", "1",

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from hnet.benchmarks import scenarios_of
-from hnet.methods import method_class
+from hnet.registry import method_names, supported
 from tests.conftest import REPO
 
 
@@ -35,15 +35,19 @@ def test_lint_is_clean():
 
 def test_paper_dag_has_one_training_job_per_configured_cell(tmp_path):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    expected = 0
+    expected, external = 0, 0
     for bench, spec in config["benchmarks"].items():
         for sc in spec["scenarios"]:
             assert sc in scenarios_of(bench)
-            methods = [m for m in spec.get("methods", config["methods"]) if sc in method_class(m).supports]
-            expected += len(methods) * spec["seeds"]
+            for m in spec.get("methods", config["methods"]):
+                if m in method_names():
+                    expected += supported(bench, sc, m) * spec["seeds"]
+                else:
+                    external += (sc in config["external_methods"][m]["benchmarks"].get(bench, [])) * spec["seeds"]
     proc = snakemake("-n", "--config", f"results={tmp_path}/results")
     counts = job_counts(proc.stdout)
     assert counts["train"] == expected
+    assert counts["external_ncm"] == external == 3 * 20
     assert counts["train"] > 500  # 4 benchmarks, 20 seeds for the MNIST table
     study = config["ent_study"]
     n_study = len(study["cells"]) * study["seeds"] * len(study["variants"])
@@ -129,7 +133,7 @@ def test_editing_plotting_code_reruns_plots_never_training(tiny_run):
         assert "train" not in counts and "aggregate" not in counts
     finally:
         os.utime(plot_code, (stat.st_atime, stat.st_mtime))
-    training_code = REPO / "hnet" / "loop.py"
+    training_code = REPO / "hnet" / "core" / "loop.py"
     stat = training_code.stat()
     try:
         os.utime(training_code, (stat.st_atime, time.time() + 5))
@@ -188,3 +192,98 @@ def test_failed_runs_do_not_stop_others_and_tables_show_them_through_n(synthetic
     table = pd.read_csv(tmp_path / "results" / "tables" / "regression_final.csv", index_col=0)
     assert table.loc["ewc", "regression CL1"] == "— (n=0 of 2)"
     assert table.loc["finetune", "regression CL1"].endswith("(n=2)")
+
+
+def readme_baseline() -> tuple[str, str]:
+    """The README's example baseline: (module path, its code), read from the README itself."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Adding a baseline")[1]
+    path = re.search(r"For example `(baselines/\w+\.py)`", section).group(1)
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    return path, code
+
+
+@pytest.fixture(scope="module")
+def repo_with_readme_baseline(tmp_path_factory):
+    """A copy of this repository with the README's example baseline added exactly as it says."""
+    root = tmp_path_factory.mktemp("repo")
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        src, dst = REPO / f, root / f
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            dst.symlink_to(os.readlink(src))
+        elif src.is_file():
+            dst.write_bytes(src.read_bytes())
+    path, code = readme_baseline()
+    (root / path).write_text(code)
+    name = re.search(r'name = "(\w+)"', code).group(1)
+    cfg = root / "config" / "config.yaml"
+    cfg.write_text(re.sub(r"^methods: \[(.*)\]$", rf"methods: [\1, {name}]", cfg.read_text(), flags=re.M))
+    assert name in yaml.safe_load(cfg.read_text())["methods"]
+    return root, name
+
+
+def snakemake_in(root, *args):
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=root, capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def layered(base: dict, over: dict) -> dict:
+    """Snakemake's merge of a --configfile over the default config: dicts key by key, the rest replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = layered(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+    return out
+
+
+def test_readme_baseline_is_scheduled_in_paper_and_quick_configurations(repo_with_readme_baseline, tmp_path):
+    root, name = repo_with_readme_baseline
+    paper = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    for configfile in (None, "config/quick.yaml"):
+        config = paper if configfile is None else layered(paper, yaml.safe_load((root / configfile).read_text()))
+        extra = [] if configfile is None else ["--configfile", configfile]
+        out = snakemake_in(root, "-n", *extra, "--config", f"results={tmp_path}/results").stdout
+        jobs = re.findall(rf"wildcards: benchmark=(\w+), scenario=(\w+), method={name}, seed=(\d+)", out)
+        # the example supports every scenario of every (flat-input) benchmark
+        expected = sum(len(b["scenarios"]) * b["seeds"] for b in config["benchmarks"].values() if b.get("enabled", True))
+        assert len(jobs) == expected > 0, (configfile, len(jobs), expected)
+
+
+def test_readme_baseline_reaches_the_tables(repo_with_readme_baseline, synthetic_mnist, tmp_path):
+    root, name = repo_with_readme_baseline
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "name": "readme-baseline", "methods": ["finetune", name], "threads_per_run": 1,
+        "benchmarks": {"split_mnist": {"seeds": 1, "scenarios": ["cl1"], "overrides": {"iterations": 10,
+                                                                                      "target_hidden": [20]}},
+                       "regression": {"enabled": False}, "permuted_mnist": {"enabled": False},
+                       "permuted_mnist_100": {"enabled": False}},
+        "ent_study": {"enabled": False}}))
+    snakemake_in(root, "--configfile", str(cfg), "--config", f"results={tmp_path}/results",
+                 f"data_dir={synthetic_mnist}", "--cores", "2")
+    table = pd.read_csv(tmp_path / "results" / "tables" / "split_mnist_final.csv", index_col=0)
+    assert name in table.index and "(n=1)" in table.loc[name, "split_mnist CL1"]
+    listed = subprocess.run([sys.executable, "-m", "hnet", "list"], cwd=root, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(root)}).stdout
+    assert f'"{name}"' in listed
+
+
+def test_a_package_of_ones_own_adds_methods_through_an_entry_point(tmp_path):
+    site = tmp_path / "site"
+    (site / "my_baselines").mkdir(parents=True)
+    (site / "my_baselines" / "__init__.py").write_text("")
+    (site / "my_baselines" / "still.py").write_text(
+        "from hnet.core import TargetNetMethod\n\n\nclass Still(TargetNetMethod):\n    name = \"still\"\n\n"
+        "    def train_step(self, x, y, task_ids, seen):\n        return self.task_loss(x, y, task_ids, seen).detach()\n")
+    dist = site / "my_baselines-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-baselines\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[hnet_repro.methods]\nmine = my_baselines\n")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    listed = subprocess.run([sys.executable, "-m", "hnet", "list"], capture_output=True, text=True, env=env)
+    assert '"still"' in listed.stdout and '"my_baselines.still"' in listed.stdout, listed.stderr

@@ -1,33 +1,67 @@
-"""Run folders -> tidy tables -> mean ± SEM tables laid out like the paper's Table 1."""
+"""Run folders -> tidy tables -> mean ± SEM tables laid out like the paper's Table 1.
+
+Every run file is checked against ``metrics.schema.json`` and every scalar is derived from its
+matrix here (``hnet.core.metrics``), so a run written by any program is aggregated alike.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hnet.core import metrics
+
 RUN_COLUMNS = ["benchmark", "scenario", "method", "seed", "metric", "task", "final", "during",
                "final_mean", "during_mean", "bwt", "forgetting", "wall_time_s", "iterations_per_s", "device"]
+SCHEMA_PATH = Path(__file__).with_name("metrics.schema.json")
+
+
+class RunFileError(ValueError):
+    """A run's metrics.json does not follow the documented format."""
+
+
+@cache
+def _validator():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+
+
+def load_run(path: str | Path) -> dict:
+    """A metrics.json checked against ``metrics.schema.json``, with every scalar derived from its matrix."""
+    try:
+        m = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise RunFileError(f"{path}: not valid JSON ({err})") from None
+    errors = sorted(_validator().iter_errors(m), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(map(str, errors[0].path)) or "(top level)"
+        raise RunFileError(f"{path}: does not follow {SCHEMA_PATH.name} at {where}: {errors[0].message}")
+    if len({len(row) for row in m["matrix"]}) != 1:
+        raise RunFileError(f"{path}: matrix rows differ in length")
+    matrix = [[math.nan if v is None else v for v in row] for row in m["matrix"]]
+    return {**m, "matrix": matrix, **metrics.summarize(matrix, m["metric"])}
 
 
 def read_runs(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``(runs, matrices, predictions)``: one row per run and task; per matrix entry; per regression point."""
     runs, cells, preds = [], [], []
     for path in paths:
-        m = json.loads(Path(path).read_text())
+        m = load_run(path)
         key = {k: m[k] for k in ("benchmark", "scenario", "method", "seed")}
         during = m["during"] or [math.nan] * len(m["final"])
         for i, (fin, dur) in enumerate(zip(m["final"], during)):
-            runs.append({**key, "metric": m["metric"], "task": i + 1, "final": fin,
-                         "during": math.nan if dur is None else dur,
+            runs.append({**key, "metric": m["metric"], "task": i + 1, "final": fin, "during": dur,
                          **{k: m.get(k) for k in RUN_COLUMNS[8:]}})
         for t, row in enumerate(m["matrix"]):
             for i, v in enumerate(row):
-                if v is not None:
+                if not math.isnan(v):
                     cells.append({**key, "trained": t + 1, "task": i + 1, "value": v, "rows": len(m["matrix"])})
         for p in m.get("predictions", []):
             for x, yt, yp in zip(p["x"], p["y_true"], p["y_pred"]):

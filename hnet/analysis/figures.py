@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -67,10 +69,18 @@ def regression_fits(preds: pd.DataFrame, png, pdf, order: list[str]) -> None:
     _save(fig, png, pdf)
 
 
-def accuracy_heatmaps(cells: pd.DataFrame, benchmark: str, scenario: str, png, pdf, order: list[str],
+@dataclass(frozen=True)
+class Tables:
+    """The aggregated tables a figure may draw from (``hnet.analysis.aggregate.read_runs``)."""
+
+    runs: pd.DataFrame
+    matrices: pd.DataFrame
+
+
+def accuracy_heatmaps(tables: Tables, benchmark: str, scenario: str, png, pdf, order: list[str],
                       metric: str) -> None:
     """Mean accuracy matrix A[t][i] per method (rows: after training task t; columns: task i)."""
-    d = _panel(cells, benchmark, scenario)
+    d = _panel(tables.matrices, benchmark, scenario)
     methods = _methods(d, order)
     fig, axes = _grid(max(len(methods), 1), 3.0, 2.8)
     cmap = "viridis" if metric == "accuracy" else "viridis_r"
@@ -98,10 +108,10 @@ def accuracy_heatmaps(cells: pd.DataFrame, benchmark: str, scenario: str, png, p
     _save(fig, png, pdf)
 
 
-def final_curves(runs: pd.DataFrame, benchmark: str, scenario: str, png, pdf, order: list[str],
+def final_curves(tables: Tables, benchmark: str, scenario: str, png, pdf, order: list[str],
                  metric: str) -> None:
     """Fig. 3a form: score on each task after learning all tasks, mean ± SEM over seeds."""
-    d = _panel(runs, benchmark, scenario)
+    d = _panel(tables.runs, benchmark, scenario)
     fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
     for method in _methods(d, order):
         g = d[d["method"] == method].groupby("task")["final"]
@@ -116,10 +126,10 @@ def final_curves(runs: pd.DataFrame, benchmark: str, scenario: str, png, pdf, or
     _save(fig, png, pdf)
 
 
-def final_vs_during(runs: pd.DataFrame, benchmark: str, scenario: str, png, pdf, order: list[str],
+def final_vs_during(tables: Tables, benchmark: str, scenario: str, png, pdf, order: list[str],
                     metric: str) -> None:
     """Per task: score right after learning it (during) beside the score after all tasks (final)."""
-    d = _panel(runs, benchmark, scenario)
+    d = _panel(tables.runs, benchmark, scenario)
     methods = _methods(d, order)
     fig, axes = _grid(max(len(methods), 1), 3.6, 2.8)
     for ax, method in zip(axes, methods):
@@ -141,3 +151,23 @@ def final_vs_during(runs: pd.DataFrame, benchmark: str, scenario: str, png, pdf,
     fig.legend(handles, labels, loc="outside upper right", fontsize=8)
     fig.suptitle(f"{benchmark} {scenario.upper()}: during vs final, mean ± SEM")
     _save(fig, png, pdf)
+
+
+@dataclass(frozen=True)
+class PanelFigure:
+    """A figure drawn once per benchmark x scenario panel; ``caption`` goes into the HTML report."""
+
+    draw: Callable[..., None]
+    caption: str
+
+
+# The one table of per-panel figures: the workflow's rule, its wildcard constraint, its targets and
+# the report's captions all read it. A new figure kind is one function and one entry here.
+FIGURES: dict[str, PanelFigure] = {
+    "accuracy_matrix": PanelFigure(accuracy_heatmaps, "Mean score matrix A[t][i] per method (row: after training "
+                                   "task t; column: task i)."),
+    "final_per_task": PanelFigure(final_curves, "Score on every task after learning all tasks, mean ± SEM over "
+                                  "seeds (the form of the paper's Fig. 3a)."),
+    "final_vs_during": PanelFigure(final_vs_during, "Each task's score right after learning it (during) beside its "
+                                   "score after all tasks (final), mean ± SEM over seeds."),
+}

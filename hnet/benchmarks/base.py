@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import Tensor
@@ -43,10 +44,9 @@ class Task:
 class Benchmark:
     name: str
     tasks: list[Task]
-    input_dim: int
+    input_shape: tuple[int, ...]  # one sample's input
     outputs_per_task: int  # classes per task, or 1 for regression
     regression: bool = False
-    scenarios: tuple[str, ...] = ("cl1", "cl2", "cl3")
     info: dict = field(default_factory=dict)
 
     @property
@@ -54,8 +54,16 @@ class Benchmark:
         return len(self.tasks)
 
     @property
+    def input_dim(self) -> int:
+        """Number of input features (for networks that take flat inputs)."""
+        return math.prod(self.input_shape)
+
+    @property
     def metric(self) -> str:
         return "mse" if self.regression else "accuracy"
+
+    def with_tasks(self, tasks: list[Task], **info) -> "Benchmark":
+        return replace(self, tasks=tasks, info={**self.info, **info})
 
     def to(self, device) -> "Benchmark":
         # Tasks sharing one input tensor keep sharing it on the device.
@@ -69,7 +77,5 @@ class Benchmark:
                 moved[key] = t.to(device)
             return moved[key]
 
-        tasks = [Task(t.index, move(t.x_train), move(t.y_train), move(t.x_test), move(t.y_test), t.classes,
-                      move(t.input_perm)) for t in self.tasks]
-        return Benchmark(self.name, tasks, self.input_dim, self.outputs_per_task, self.regression,
-                         self.scenarios, self.info)
+        return self.with_tasks([Task(t.index, move(t.x_train), move(t.y_train), move(t.x_test), move(t.y_test),
+                                     t.classes, move(t.input_perm)) for t in self.tasks])

@@ -13,12 +13,14 @@ import torch
 import torch.nn.functional as F
 
 from hnet.benchmarks.base import Benchmark, Task
+from hnet.benchmarks.datasets import Dataset
 from hnet.benchmarks.idx import DataIntegrityError, check_archives, check_idx_pair
 
 FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+DATASET = Dataset("mnist", "MNIST", tuple(f"raw/{f}" for pair in FILES.values() for f in pair))
 
 
 def load_mnist(data_dir: str | Path, download: bool = True) -> dict[bool, tuple[torch.Tensor, torch.Tensor]]:
@@ -67,7 +69,7 @@ def make_split_mnist(data_dir: str, download: bool = True, n_tasks: int = 5, **_
             keep = (y >= classes[0]) & (y <= classes[-1])
             parts += [x[keep], y[keep] - classes[0]]
         tasks.append(Task(t, *parts, classes=classes))
-    return Benchmark("split_mnist", tasks, input_dim=784, outputs_per_task=per)
+    return Benchmark("split_mnist", tasks, input_shape=(784,), outputs_per_task=per)
 
 
 def permutations(n_tasks: int, n_inputs: int, data_seed: int) -> list[torch.Tensor | None]:
@@ -87,7 +89,7 @@ def make_permuted_mnist(data_dir: str, download: bool = True, n_tasks: int = 10,
     perms = permutations(n_tasks, n_inputs, data_seed)
     tasks = [Task(t, *padded[True], *padded[False], classes=list(range(10)), input_perm=perms[t])
              for t in range(n_tasks)]
-    return Benchmark("permuted_mnist", tasks, input_dim=n_inputs, outputs_per_task=10,
+    return Benchmark("permuted_mnist", tasks, input_shape=(n_inputs,), outputs_per_task=10,
                      info={"data_seed": data_seed})
 
 

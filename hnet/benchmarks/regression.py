@@ -22,5 +22,5 @@ def make_regression(n_train: int = 100, n_test: int = 50, noise_std: float = 0.0
         y = fn(x) + noise_std * torch.randn(n_train, 1, generator=g)
         xt = torch.linspace(lo, hi, n_test).unsqueeze(1)
         tasks.append(Task(i, x, y, xt, fn(xt), classes=[]))
-    return Benchmark("regression", tasks, input_dim=1, outputs_per_task=1, regression=True,
-                     scenarios=("cl1",), info={"functions": list(FUNCTIONS)})
+    return Benchmark("regression", tasks, input_shape=(1,), outputs_per_task=1, regression=True,
+                     info={"functions": list(FUNCTIONS)})

@@ -78,3 +78,14 @@ class Scenario:
             return float((outputs[:, lo : lo + 1] - labels).pow(2).sum()), len(labels)
         pred = self.masked_logits(outputs, task, seen).argmax(1)
         return float((pred == labels + self.target_offset(task)).sum()), len(labels)
+
+    def inferred_outputs(self, chosen: Tensor, local: Tensor) -> Tensor:
+        """Logits in this scenario's output space whose argmax is class ``local`` of task ``chosen``.
+
+        For methods that infer the task identity (HNET+ENT, HNET+TIR) and then predict a class
+        within the inferred task; ``score`` then judges them like any other output.
+        """
+        out = torch.full((len(chosen), self.n_outputs), -1.0, device=chosen.device)
+        unit = chosen * self.per_task + local if self.name == "cl3" else local
+        out[torch.arange(len(chosen), device=chosen.device), unit] = 1.0
+        return out

@@ -1,10 +1,8 @@
-"""A fully connected target network whose weights are passed in at call time.
+"""A fully connected target network (``TargetNet``) whose weights are passed in at call time.
 
-The network owns no parameters: a hypernetwork generates them (HNET), or a baseline keeps them as
-its own ``nn.Parameter`` list. ``forward`` accepts a flat vector (``(P,)``), a batch of flat vectors
-(``(K, P)``, one network per row, applied to the same or to per-network inputs), or a list of
-tensors in ``param_shapes`` order. Other architectures (ResNet-32, ZenkeNet) implement the same
-three members: ``param_shapes``, ``num_params`` and ``forward(x, weights)``.
+Besides one network's weights (flat ``(P,)`` or a list in ``param_shapes`` order) it accepts a
+batch of flat weight vectors ``(K, P)``: K networks applied to the same ``(B, in)`` input or to
+per-network inputs ``(K, B, in)`` as batched matrix products (no Python loop over K).
 """
 
 from __future__ import annotations
@@ -16,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from hnet.nets.base import TargetNet
+
 _ACTIVATIONS = {
     "relu": torch.relu,
     "elu": F.elu,
@@ -23,6 +23,7 @@ _ACTIVATIONS = {
     "tanh": torch.tanh,
     "linear": lambda x: x,
 }
+ACTIVATIONS = tuple(_ACTIVATIONS)
 
 
 def activation(name: str):
@@ -32,28 +33,20 @@ def activation(name: str):
         raise ValueError(f"unknown activation {name!r}; valid: {sorted(_ACTIVATIONS)}") from None
 
 
-class MLP:
+class MLP(TargetNet):
     """``in_dim -> hidden... -> out_dim`` with the activation after every hidden layer."""
+
+    batched_weights = True
 
     def __init__(self, in_dim: int, hidden: Sequence[int], out_dim: int, act: str = "relu"):
         self.in_dim, self.hidden, self.out_dim = in_dim, list(hidden), out_dim
+        self.input_shape = (in_dim,)
         self.act_name = act
         self.act = activation(act)
         sizes = [in_dim, *self.hidden, out_dim]
         self.param_shapes: list[tuple[int, ...]] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             self.param_shapes += [(fan_out, fan_in), (fan_out,)]
-        self.num_params = sum(math.prod(s) for s in self.param_shapes)
-
-    def split(self, flat: Tensor) -> list[Tensor]:
-        """Views of a flat weight vector ``(..., P)`` in ``param_shapes`` order."""
-        out, offset = [], 0
-        lead = flat.shape[:-1]
-        for shape in self.param_shapes:
-            n = math.prod(shape)
-            out.append(flat[..., offset : offset + n].reshape(*lead, *shape))
-            offset += n
-        return out
 
     def init_params(self) -> list[Tensor]:
         """PyTorch's ``nn.Linear`` default initialisation (as in van de Ven & Tolias' code)."""
@@ -68,12 +61,8 @@ class MLP:
                 params.append(torch.empty(shape).uniform_(-bound, bound))
         return params
 
-    def forward(self, x: Tensor, weights: Tensor | Sequence[Tensor]) -> Tensor:
-        """``x``: ``(B, in)``; flat weights ``(P,)`` give ``(B, out)``.
-
-        Batched weights ``(K, P)`` give ``(K, B, out)``: K networks on the same ``(B, in)`` input or on
-        per-network inputs ``(K, B, in)``, as batched matrix products (no Python loop over K).
-        """
+    def forward(self, x: Tensor, weights: Tensor | Sequence[Tensor], state=None, train: bool = False) -> Tensor:
+        """``x``: ``(B, in)``; flat weights ``(P,)`` give ``(B, out)``, batched ``(K, P)`` give ``(K, B, out)``."""
         if isinstance(weights, Tensor):
             weights = self.split(weights)
         h = x
@@ -89,5 +78,3 @@ class MLP:
             if i < n_layers - 1:
                 h = self.act(h)
         return h
-
-    __call__ = forward

@@ -22,14 +22,14 @@ rule aggregate:
                 category="Tables",
                 subcategory=b,
             )
-            for b in BENCHMARKS
+            for b in BENCHMARKS_RUN
             for q in ("final", "during")
         ],
     log:
         f"{RESULTS}/logs/aggregate.log",
     params:
         method_order=METHOD_ORDER,
-        benchmarks=BENCHMARKS,
+        benchmarks=BENCHMARKS_RUN,
         expected=expected_cells(),
         out_dir=lambda wc, output: str(Path(output.runs).parent),
     conda:

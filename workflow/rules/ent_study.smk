@@ -1,4 +1,4 @@
-# HNET+ENT gap study (issue #5): the hnet_ent classifier trained with a validation split held out of
+# HNET+ENT gap study: the hnet_ent classifier trained with a validation split held out of
 # the training data, then task-selection rules compared and one selected on that split only.
 
 
@@ -33,7 +33,7 @@ rule ent_study:
     input:
         metrics=rules.train_ent_study.output.metrics,
         checkpoint=rules.train_ent_study.output.checkpoint,
-        code=workflow.source_path("../../hnet/ent_study.py"),
+        code=workflow.source_path("../../hnet/tools/ent_study.py"),
     output:
         json=f"{RESULTS}/ent_study/{{benchmark}}/{{scenario}}/{{variant}}/seed{{seed}}/study.json",
         table=f"{RESULTS}/ent_study/{{benchmark}}/{{scenario}}/{{variant}}/seed{{seed}}/study.md",
@@ -45,5 +45,5 @@ rule ent_study:
     conda:
         "../../environment.yml"
     shell:
-        "python -m hnet.ent_study {params.run_dir} --data-dir {params.data_dir} --variant {wildcards.variant} "
+        "python -m hnet.tools.ent_study {params.run_dir} --data-dir {params.data_dir} --variant {wildcards.variant} "
         "--out {output.json} > {log} 2>&1"

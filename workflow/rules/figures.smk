@@ -15,6 +15,7 @@ rule figure:
         f"{RESULTS}/logs/figures/{{kind}}/{{benchmark}}_{{scenario}}.log",
     params:
         method_order=METHOD_ORDER,
+        caption=lambda wc: FIGURES[wc.kind].caption,
     conda:
         "../../environment.yml"
     script:

@@ -1,4 +1,4 @@
-"""Thin wrapper: tables -> one figure (see hnet.analysis.figures)."""
+"""Thin wrapper: tables -> one figure (the figure functions are hnet.analysis.figures.FIGURES)."""
 import sys
 
 import pandas as pd
@@ -11,13 +11,7 @@ order = list(sm.params.method_order)
 if sm.rule == "regression_fits":
     figures.regression_fits(pd.read_csv(sm.input.predictions), sm.output.png, sm.output.pdf, order)
 else:
-    runs = pd.read_csv(sm.input.runs)
-    bench, scenario, kind = sm.wildcards.benchmark, sm.wildcards.scenario, sm.wildcards.kind
-    metric = runs.loc[runs["benchmark"] == bench, "metric"].iloc[0]
-    if kind == "accuracy_matrix":
-        figures.accuracy_heatmaps(pd.read_csv(sm.input.matrices), bench, scenario, sm.output.png, sm.output.pdf,
-                                  order, metric)
-    elif kind == "final_per_task":
-        figures.final_curves(runs, bench, scenario, sm.output.png, sm.output.pdf, order, metric)
-    else:
-        figures.final_vs_during(runs, bench, scenario, sm.output.png, sm.output.pdf, order, metric)
+    tables = figures.Tables(pd.read_csv(sm.input.runs), pd.read_csv(sm.input.matrices))
+    bench, scenario = sm.wildcards.benchmark, sm.wildcards.scenario
+    metric = tables.runs.loc[tables.runs["benchmark"] == bench, "metric"].iloc[0]
+    figures.FIGURES[sm.wildcards.kind].draw(tables, bench, scenario, sm.output.png, sm.output.pdf, order, metric)

@@ -19,6 +19,12 @@ from torch import Tensor
 from torch.func import grad, vmap
 
 from hnet.benchmarks import Scenario
+from hnet.core import Setting
+
+SETTINGS = {
+    "fisher_samples": Setting(None, "Fisher on this many training samples of the task (a fixed random subset); "
+                                     "null: on all of them, as van de Ven & Tolias' code does"),
+}
 
 
 def diagonal_fisher(net, params: list[Tensor], scenario: Scenario, batches, seen: int,

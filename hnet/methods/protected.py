@@ -1,7 +1,7 @@
-"""HNET: a task-conditioned hypernetwork with the output regulariser (von Oswald et al. 2020).
+"""A task-conditioned hypernetwork protected by HNET's output regulariser (von Oswald et al. 2020).
 
 Per task t a task embedding e_t ~ N(0, I) is learned; the hypernetwork h(e_t; Θ_h) generates all
-target-network weights. While learning task T the loss is
+weights of a target network. While learning task T the loss is
 
     L_task(Θ_h, e_T) + beta/(T-1) * sum_{t<T} ||h(e_t; Θ_h + ΔΘ_h) - h(e_t; Θ_h*)||^2
 
@@ -11,8 +11,8 @@ both optimizers start fresh each task. With ``reg_subset`` K > 0 a random subset
 is used per step and scaled by 1/K instead of 1/(T-1). ``beta = 0`` fine-tunes the hypernetwork and
 ``hnet_from_scratch`` trains a fresh hypernetwork per task (keeping each task's generated weights).
 
-``ProtectedHypernet`` holds that machinery for any target network (the classifier here, the VAE
-decoder of HNET+R/TIR in ``hnet.replay``); ``HNET`` is the CL1 method built on it.
+``ProtectedHypernet`` holds that machinery for any target network: the classifier of HNET,
+HNET+ENT and HNET+TIR, and the VAE decoder of HNET+R and HNET+TIR (``hnet.methods.vae``).
 """
 
 from __future__ import annotations
@@ -22,14 +22,42 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from hnet.lookahead import adam_step_delta
-from hnet.methods import Context, Method, build_target, register
+from hnet.core import REQUIRED, Setting, Stateful
+from hnet.methods.lookahead import adam_step_delta
+from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty
 from hnet.nets import HyperNetwork
-from hnet.regulariser import Snapshot, gram_penalty, reference_penalty
 
+# Paper hyperparameters of a protected hypernetwork (values in the presets).
 HNET_KEYS = ("hnet_type", "hnet_hidden", "hnet_activation", "emb_dim", "chunk_size", "chunk_emb_dim", "beta",
              "lookahead", "reg_impl", "reg_targets", "reg_subset", "hnet_from_scratch", "lr", "adam_beta1",
              "adam_beta2")
+
+
+def hypernet_settings(prefix: str = "") -> dict[str, Setting]:
+    """What a protected hypernetwork reads: paper hyperparameters (from the presets) and
+    implementation switches (typed defaults). ``prefix`` names another hypernetwork's copy of them
+    (``vae_`` for the VAE decoder's)."""
+    required = {
+        "hnet_type": "full (one output per target weight) or chunked",
+        "hnet_hidden": "hidden layer sizes of the hypernetwork",
+        "hnet_activation": "activation of the hypernetwork's hidden layers",
+        "emb_dim": "task embedding size",
+        "chunk_size": "target weights per chunk (chunked hypernetwork; null: unchunked)",
+        "chunk_emb_dim": "chunk embedding size (chunked hypernetwork)",
+        "beta": "strength of the output regulariser",
+    }
+    return {
+        **{prefix + k: Setting(REQUIRED, doc) for k, doc in required.items()},
+        prefix + "lookahead": Setting(True, "regulariser at Θ_h + ΔΘ_h, ΔΘ_h the task loss's Adam step "
+                                            "(paper eq. 2; the authors' code: no_lookahead=False)"),
+        prefix + "reg_impl": Setting("gram", "gram: exact fast form of the regulariser (hnet.methods.regulariser); "
+                                             "reference: the plain sum", choices=("gram", "reference")),
+        prefix + "reg_targets": Setting("stored", "stored: previous tasks' outputs stored before each task (paper); "
+                                                  "snapshot: recomputed from a copy of Θ_h*",
+                                        choices=("stored", "snapshot")),
+        prefix + "reg_subset": Setting(0, "K > 0: K random previous tasks per step; 0: all (paper)"),
+        prefix + "hnet_from_scratch": Setting(False, "true: a fresh hypernetwork per task (a reference point)"),
+    }
 
 
 def hnet_settings(cfg: dict, prefix: str = "") -> dict:
@@ -37,7 +65,9 @@ def hnet_settings(cfg: dict, prefix: str = "") -> dict:
     return {k: cfg.get(prefix + k, cfg.get(k)) for k in HNET_KEYS}
 
 
-class ProtectedHypernet:
+class ProtectedHypernet(Stateful):
+    state = ("hnet", "embs", "frozen_weights")
+
     def __init__(self, target_numel: int, s: dict, device: torch.device):
         self.s, self.device = s, device
         chunked = s["hnet_type"] == "chunked"
@@ -134,62 +164,3 @@ class ProtectedHypernet:
         n_emb = self.s["emb_dim"] * n_tasks
         return {"hnet_params": hnet_params, "task_embedding_params": n_emb, "n_chunks": self.hnet.n_chunks,
                 "compression_ratio": (hnet_params + n_emb) / self.hnet.target_numel}
-
-    def state_dict(self) -> dict:
-        return {"hnet": self.hnet.state_dict(), "embs": [e.clone() for e in self.embs],
-                "frozen_weights": dict(self.frozen_weights)}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.hnet.load_state_dict(state["hnet"])
-        self.embs = [e.to(self.device) for e in state["embs"]]
-        self.frozen_weights = {k: v.to(self.device) for k, v in state["frozen_weights"].items()}
-
-
-@register
-class HNET(Method):
-    name = "hnet"
-    supports = frozenset({"cl1"})
-
-    def __init__(self, ctx: Context):
-        super().__init__(ctx)
-        self.target = build_target(ctx)
-        self.ph = ProtectedHypernet(self.target.num_params, hnet_settings(self.cfg), self.device)
-
-    # The hypernetwork parts, by their short names (tests and benchmarks use them).
-    hnet = property(lambda self: self.ph.hnet)
-    embs = property(lambda self: self.ph.embs, lambda self, v: setattr(self.ph, "embs", v))
-    emb = property(lambda self: self.ph.emb)
-    opt_h = property(lambda self: self.ph.opt_h)
-
-    def penalty(self, params, index):
-        return self.ph.penalty(params, index)
-
-    def weights_for(self, task: int) -> Tensor:
-        return self.ph.weights_for(task)
-
-    def begin_task(self, task: int) -> None:
-        self.ph.begin_task(task)
-
-    def end_task(self, task: int, data) -> None:
-        self.ph.end_task(task)
-
-    def train_step(self, x, y, task_ids, seen) -> Tensor:
-        return self.ph.step(lambda w: self.scenario.loss(self.target(x, w), task_ids, y, seen))
-
-    def predictor(self, task: int):
-        weights = self.weights_for(task)
-        return lambda x: self.target(x, weights)
-
-    def nonfinite(self) -> str | None:
-        if not torch.isfinite(self.weights_for(len(self.embs) - 1)).all():
-            return "non-finite generated target weights"
-        return None
-
-    def info(self) -> dict:
-        return {"target_params": self.target.num_params, **self.ph.info(self.ctx.benchmark.n_tasks)}
-
-    def state_dict(self) -> dict:
-        return self.ph.state_dict()
-
-    def load_state_dict(self, state: dict) -> None:
-        self.ph.load_state_dict(state)

@@ -1,4 +1,4 @@
-"""HNET with unknown task identity at test time (CL2, CL3): HNET+ENT.
+"""HNET+ENT: HNET with the task identity inferred at test time (CL2, CL3) by predictive entropy.
 
 HNET+ENT trains the CL1 hypernetwork classifier (one task embedding per task; in CL3 the target
 network has one head per task, in CL2 one shared head whose weights are still task-specific). At
@@ -14,8 +14,8 @@ import torch
 from torch import Tensor
 
 from hnet.benchmarks import Scenario
-from hnet.hnet_method import HNET
-from hnet.methods import Context, register
+from hnet.core import Context
+from hnet.methods.hnet import HNET
 
 
 def entropy(logits: Tensor) -> Tensor:
@@ -46,15 +46,6 @@ def select_by_entropy(heads: Tensor) -> tuple[Tensor, Tensor]:
     return chosen, local
 
 
-def as_scenario_outputs(chosen: Tensor, local: Tensor, per_task: int, n_outputs: int, cl3: bool) -> Tensor:
-    """Logits in the evaluation scenario's output space whose argmax is the inferred prediction."""
-    out = torch.full((len(chosen), n_outputs), -1.0, device=chosen.device)
-    unit = chosen * per_task + local if cl3 else local
-    out[torch.arange(len(chosen)), unit] = 1.0
-    return out
-
-
-@register
 class HNETEntropy(HNET):
     name = "hnet_ent"
     supports = frozenset({"cl2", "cl3"})
@@ -97,7 +88,6 @@ class HNETEntropy(HNET):
         sc = self.eval_scenario
 
         def predict(x):
-            chosen, local = self.infer(x, seen)
-            return as_scenario_outputs(chosen, local, sc.per_task, sc.n_outputs, sc.name == "cl3")
+            return sc.inferred_outputs(*self.infer(x, seen))
 
         return predict

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 import torch
 
 from hnet.benchmarks import Benchmark, Scenario
-from hnet.methods import Method, PhaseData
-from hnet.progress import Progress
+from hnet.core.data import PhaseData
+from hnet.core.method import Method
+from hnet.core.progress import Progress
 
 
 class DivergenceError(RuntimeError):

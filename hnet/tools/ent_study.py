@@ -1,4 +1,4 @@
-"""``python -m hnet.ent_study RUN_DIR --out study.json``: the HNET+ENT gap, studied on a validation split.
+"""``python -m hnet.tools.ent_study RUN_DIR --out study.json``: the HNET+ENT gap, studied on a validation split.
 
 HNET+ENT picks, for each input, the task whose generated network is least uncertain. The paper's
 rule compares raw softmax entropies across the task networks, which only works if the networks are
@@ -40,9 +40,10 @@ import torch
 from torch import Tensor
 
 from hnet.benchmarks import Benchmark, Scenario, build_benchmark
-from hnet.io import atomic_write_text
-from hnet.methods import Context, method_class
-from hnet.task_inference import entropy, head_logits
+from hnet.core import Context
+from hnet.methods.ent import entropy, head_logits
+from hnet.registry import method_class
+from hnet.run.io import atomic_write_text
 
 GLOBAL_TEMPERATURES = (0.5, 2.0)
 LAST_TASK_TEMPERATURES = (0.5, 0.75, 1.5, 2.0, 3.0)

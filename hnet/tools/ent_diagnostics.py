@@ -1,4 +1,4 @@
-"""``python -m hnet.ent_diagnostics RUN_DIR``: where HNET+ENT's task inference goes wrong.
+"""``python -m hnet.tools.ent_diagnostics RUN_DIR``: where HNET+ENT's task inference goes wrong.
 
 Loads a finished ``hnet_ent`` run (its metrics.json and the checkpoint kept with
 ``--keep-checkpoint``) and prints, on the evaluation data of the run (the test set, or the
@@ -7,7 +7,7 @@ chosen by lowest entropy, the accuracy when the chosen task is right, and the ac
 oracle task identity would give. With ``--temperatures`` it also reports the overall accuracy when
 the last task's logits are divided by a temperature before the entropy comparison (the
 temperature only changes which task wins, never the class within a task). Choose such settings on
-a validation split, never on the test set: ``python -m hnet.ent_study`` does that systematically.
+a validation split, never on the test set: ``python -m hnet.tools.ent_study`` does that systematically.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from hnet.benchmarks import build_benchmark
-from hnet.ent_study import collect_heads, load_ent_run, oracle_accuracy, score_rule
-from hnet.task_inference import entropy
+from hnet.methods.ent import entropy
+from hnet.tools.ent_study import collect_heads, load_ent_run, oracle_accuracy, score_rule
 
 
 def main(argv=None) -> int:
