@@ -1,0 +1,3 @@
+from hnet.run.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""The method interface of the continual-learning loop.
+
+A method is a small object with a few hooks; the loop (``hnet.core.loop``) calls them in this
+order: ``phases`` once, then per phase ``begin_task``, ``train_step`` x iterations, ``end_task``,
+and ``predictor`` for evaluation. A method says what it needs and keeps:
+
+- ``supports``: the scenarios it can be evaluated in (the workflow leaves other cells out);
+- ``needs_flat_input``: it only works on vector inputs (e.g. an MLP-based VAE), so image
+  benchmarks leave it out;
+- ``settings``: its implementation switches as typed defaults (``Setting``); paper
+  hyperparameters come from the presets;
+- ``state``: the names of the attributes a checkpoint must hold to continue after a finished
+  task. ``state_dict``/``load_state_dict`` save and restore exactly those (see ``Stateful``); the
+  extension contract test fails for a method whose resumed run would differ.
+
+Methods are discovered by ``hnet.registry``; nothing here imports a method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from hnet.benchmarks import SCENARIOS, Benchmark, Scenario
+from hnet.core.data import PhaseData
+from hnet.core.state import Stateful
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()  # a Setting's default when the benchmark's preset must give the value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting a method (or the run) reads: its typed default in code, or ``REQUIRED``, and what it does."""
+
+    default: Any
+    doc: str
+    choices: tuple = ()
+
+
+@dataclass
+class Context:
+    """What a method may know about the run: the task stream, the scenario, its config, the device."""
+
+    benchmark: Benchmark
+    scenario: Scenario
+    cfg: dict
+    device: torch.device
+
+
+class Method(Stateful):
+    name: ClassVar[str] = ""
+    supports: ClassVar[frozenset[str]] = frozenset(SCENARIOS)
+    needs_flat_input: ClassVar[bool] = False
+    settings: ClassVar[dict[str, Setting]] = {}
+
+    def __init__(self, ctx: Context):
+        self.ctx, self.cfg, self.device = ctx, ctx.cfg, ctx.device
+        self.scenario = ctx.scenario
+
+    @classmethod
+    def all_settings(cls) -> dict[str, Setting]:
+        """``settings`` of this class and its bases (a subclass may redefine a base's)."""
+        out: dict[str, Setting] = {}
+        for klass in reversed(cls.__mro__):
+            out.update(vars(klass).get("settings", {}))
+        return out
+
+    def phases(self, n_tasks: int) -> list[list[int]]:
+        return [[t] for t in range(n_tasks)]
+
+    def begin_task(self, task: int) -> None:
+        pass
+
+    def train_step(self, x: Tensor, y: Tensor, task_ids: Tensor, seen: int) -> Tensor:
+        raise NotImplementedError
+
+    def end_task(self, task: int, data: PhaseData) -> None:
+        pass
+
+    def predictor(self, task: int) -> Callable[[Tensor], Tensor]:
+        raise NotImplementedError
+
+    def nonfinite(self) -> str | None:
+        """A description of any non-finite weight, or None."""
+        return None
+
+    def info(self) -> dict:
+        return {}

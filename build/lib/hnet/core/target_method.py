@@ -1,0 +1,68 @@
+"""Base class of methods that train one target network's own weights (the baselines, HNET+R)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from hnet.core.method import Context, Method, Setting
+from hnet.nets import build_target
+
+
+class TargetNetMethod(Method):
+    """A target network trained on its own weights with Adam: loss = task loss + ``penalty()``.
+
+    Subclasses override ``penalty``, ``after_step`` and ``end_task`` and add the attributes they
+    keep across tasks to ``state``. The optimizer is kept across tasks unless ``reset_optimizer``
+    is set (van de Ven & Tolias keep it). ``net_state`` is the network's one set of running
+    statistics (batch norm), shared by all tasks.
+    """
+
+    settings = {"reset_optimizer": Setting(False, "a fresh Adam for every task (van de Ven & Tolias' code keeps "
+                                                   "one optimizer across tasks)")}
+    state = ("params", "optimizer", "net_state")
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self.net = build_target(self.cfg, ctx.benchmark.input_shape, ctx.scenario.n_outputs)
+        self.params = [p.to(self.device).requires_grad_() for p in self.net.init_params()]
+        self.net_state = [s.to(self.device) for s in self.net.init_state()]
+        self.optimizer = self._new_optimizer()
+
+    def _new_optimizer(self) -> torch.optim.Adam:
+        c = self.cfg
+        return torch.optim.Adam(self.params, lr=c["lr"], betas=(c["adam_beta1"], c["adam_beta2"]))
+
+    def forward(self, x: Tensor, params=None, train: bool = False) -> Tensor:
+        return self.net(x, self.params if params is None else params, self.net_state, train)
+
+    def begin_task(self, task: int) -> None:
+        if task > 0 and self.cfg["reset_optimizer"]:
+            self.optimizer = self._new_optimizer()
+
+    def penalty(self) -> Tensor | float:
+        return 0.0
+
+    def after_step(self) -> None:
+        pass
+
+    def task_loss(self, x, y, task_ids, seen) -> Tensor:
+        return self.scenario.loss(self.forward(x, train=True), task_ids, y, seen)
+
+    def train_step(self, x, y, task_ids, seen) -> Tensor:
+        loss = self.task_loss(x, y, task_ids, seen) + self.penalty()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.after_step()
+        return loss.detach()
+
+    def predictor(self, task: int):
+        return lambda x: self.forward(x)
+
+    def nonfinite(self) -> str | None:
+        bad = [i for i, p in enumerate(self.params) if not torch.isfinite(p).all()]
+        return f"non-finite weights in target-network tensors {bad}" if bad else None
+
+    def info(self) -> dict:
+        return {"target_params": self.net.num_params}

@@ -1,0 +1,1 @@
+"""Running one job: command line, config resolution and checks, checkpoints, atomic results files, seeding."""

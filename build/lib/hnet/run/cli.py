@@ -1,0 +1,77 @@
+"""``python -m hnet run|list``: argument parsing and exit codes around ``hnet.run.execute``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from hnet.benchmarks import BENCHMARKS, SCENARIOS
+from hnet.core import REQUIRED, DivergenceError
+from hnet.registry import method_class, method_names, supported
+from hnet.run.config import ConfigError, read_overrides
+from hnet.run.execute import Job, execute
+
+log = logging.getLogger("hnet")
+
+
+def grid() -> dict:
+    """Benchmarks, scenarios and methods with what each supports and reads (for the workflow and users)."""
+    return {
+        "scenarios": list(SCENARIOS),
+        "benchmarks": {b: {"scenarios": list(s.scenarios), "input_shape": list(s.input_shape),
+                           "datasets": list(s.datasets), "description": s.description}
+                       for b, s in sorted(BENCHMARKS.items())},
+        "methods": {m: {"scenarios": sorted(method_class(m).supports),
+                        "needs_flat_input": method_class(m).needs_flat_input,
+                        "module": method_class(m).__module__,
+                        "cells": [f"{b}/{s}" for b in sorted(BENCHMARKS) for s in SCENARIOS if supported(b, s, m)],
+                        "settings": {k: ("(preset)" if v.default is REQUIRED else v.default)
+                                     for k, v in method_class(m).all_settings().items()}}
+                    for m in method_names()},
+    }
+
+
+def job_from_args(args: argparse.Namespace) -> Job:
+    return Job(args.benchmark, args.scenario, args.method, args.seed, Path(args.out),
+               read_overrides(args.config, args.set), args.data_dir, not args.no_download, args.device,
+               args.keep_checkpoint)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m hnet", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="train one benchmark x scenario x method x seed and write its results")
+    r.add_argument("--benchmark", required=True)
+    r.add_argument("--scenario", required=True)
+    r.add_argument("--method", required=True)
+    r.add_argument("--seed", type=int, required=True)
+    r.add_argument("--out", required=True, help="run folder: metrics.json, matrix.csv, checkpoint.pt")
+    r.add_argument("--config", help="YAML file of config overrides (key: value)")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
+    r.add_argument("--data-dir", default="data", help="torchvision root holding MNIST/raw (default: data)")
+    r.add_argument("--no-download", action="store_true", help="never download datasets")
+    r.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    r.add_argument("--keep-checkpoint", action="store_true", help="keep checkpoint.pt after finishing")
+    sub.add_parser("list", help="print benchmarks, scenarios and methods as JSON")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    if args.command == "list":
+        print(json.dumps(grid(), indent=2))
+        return 0
+    try:
+        result = execute(job_from_args(args))
+    except (ConfigError, FileNotFoundError) as err:
+        log.error("%s", err)
+        return 2
+    except DivergenceError as err:
+        log.error("diverged: %s", err)
+        return 3
+    log.info("%s final mean %s: %.4g", args.out, result["metric"], result["final_mean"])
+    return 0

@@ -1,0 +1,209 @@
+"""One run's configuration: code defaults, the benchmark's paper preset, then overrides.
+
+Order of precedence (later wins):
+
+1. typed defaults in code: ``RUN_SETTINGS`` here and the method's ``settings`` (its implementation
+   switches; ``REQUIRED`` marks a hyperparameter the preset must give);
+2. the preset ``hnet/presets/<benchmark>.yaml``: ``common``, then the method's entry (the shared
+   ``blocks`` it ``use``s, then its own keys), each value as ``{value, source, by_scenario}``;
+   ``extends: <other preset>`` starts from another preset and changes only what it lists;
+3. ``--config FILE``, then ``--set key=value``.
+
+Every value carries its source into metrics.json. Overrides are checked: unknown keys, wrong
+types and out-of-range values are rejected with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from hnet.benchmarks import BENCHMARKS
+from hnet.core import REQUIRED, Setting
+from hnet.nets import ACTIVATIONS, TARGET_NETS
+from hnet.registry import method_class, unsupported_reason
+
+
+class ConfigError(ValueError):
+    pass
+
+
+RUN_SETTINGS = {
+    **{k: Setting(REQUIRED, doc) for k, doc in (
+        ("iterations", "training iterations per task"), ("batch_size", "training batch size"),
+        ("eval_batch_size", "evaluation batch size (does not change results)"), ("lr", "Adam learning rate"),
+        ("adam_beta1", "Adam beta1"), ("adam_beta2", "Adam beta2"))},
+    "target_net": Setting("mlp", "target network architecture (hnet.nets.TARGET_NETS)", tuple(TARGET_NETS)),
+    "val_fraction": Setting(0.0, "0: evaluate on the test set; F > 0: hold out F of each task's training data "
+                                 "and evaluate on it instead (for tuning)"),
+}
+CODE_SOURCE = "code default"
+
+POSITIVE_INT = {"iterations", "batch_size", "eval_batch_size", "emb_dim", "n_tasks", "n_train", "n_test"}
+POSITIVE = {"lr"}
+NON_NEGATIVE = {"beta", "ewc_lambda", "si_c", "si_epsilon", "noise_std", "chunk_emb_dim", "reg_subset", "gamma",
+                "padding", "distill_temperature"}
+UNIT_INTERVAL = {"adam_beta1", "adam_beta2", "val_fraction"}
+CHOICES = {
+    "hnet_type": ("full", "chunked"),
+    "target_activation": ACTIVATIONS,
+    "hnet_activation": ACTIVATIONS,
+    "vae_hnet_activation": ACTIVATIONS,
+    "vae_hnet_type": ("full", "chunked"),
+}
+
+
+def preset_dir() -> Path:
+    env = os.environ.get("HNET_PRESET_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "presets"
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in preset_dir().glob("*.yaml"))
+
+
+def _merge_preset(base: dict, child: dict) -> dict:
+    """``child`` over ``base``: sections merged key by key, a method's ``use`` list replaced."""
+    out = {**base, **{k: v for k, v in child.items() if k not in ("common", "blocks", "methods", "extends")}}
+    for section in ("common", "blocks", "methods"):
+        merged = dict(base.get(section) or {})
+        for name, entry in (child.get(section) or {}).items():
+            if section == "common" or not isinstance(entry, dict) or not isinstance(merged.get(name), dict):
+                merged[name] = entry
+            else:
+                merged[name] = {**merged[name], **entry}
+        out[section] = merged
+    return out
+
+
+@cache
+def _load_preset(directory: str, benchmark: str) -> dict:
+    path = Path(directory) / f"{benchmark}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"no preset for benchmark {benchmark!r} at {path}; valid: {preset_names()}")
+    with open(path) as f:
+        raw = yaml.safe_load(f) or {}
+    if "extends" in raw:
+        return _merge_preset(_load_preset(directory, raw["extends"]), raw)
+    return raw
+
+
+def load_preset(benchmark: str) -> dict:
+    return _load_preset(str(preset_dir()), benchmark)
+
+
+def method_entries(preset: dict, method: str) -> dict:
+    """The preset's entries for ``method``: the blocks it uses, then its own keys."""
+    entry = dict((preset.get("methods") or {}).get(method) or {})
+    out: dict = {}
+    for block in entry.pop("use", []):
+        if block not in (preset.get("blocks") or {}):
+            raise ConfigError(f"preset {preset.get('benchmark')!r}: method {method!r} uses unknown block {block!r}")
+        out.update(preset["blocks"][block])
+    out.update(entry)
+    return out
+
+
+def _unwrap(entry, scenario: str):
+    if isinstance(entry, dict) and "value" in entry:
+        value = entry.get("by_scenario", {}).get(scenario, entry["value"])
+        return value, entry.get("source", "")
+    return entry, ""
+
+
+def parse_value(text: str):
+    """``--set`` values are YAML; numbers like ``1e-3`` (a string to YAML 1.1) become floats."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _check_value(key: str, value, default, choices: tuple = ()) -> None:
+    def fail(why):
+        raise ConfigError(f"config key {key!r}: {why} (got {value!r})")
+
+    if default is not None:
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                fail("expected true or false")
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int):
+                fail("expected an integer")
+        elif isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                fail("expected a number")
+        elif isinstance(default, list):
+            if not isinstance(value, list) or not all(isinstance(v, int) and v > 0 for v in value):
+                fail("expected a list of positive integers")
+        elif isinstance(default, str) and not isinstance(value, str):
+            fail("expected a string")
+    elif value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        fail("expected null or a positive integer")
+    if key in POSITIVE_INT and (not isinstance(value, int) or value <= 0):
+        fail("must be a positive integer")
+    if key in POSITIVE and not value > 0:
+        fail("must be positive")
+    if key in NON_NEGATIVE and value < 0:
+        fail("must be non-negative")
+    if key in UNIT_INTERVAL and not 0 <= value < 1:
+        fail("must be in [0, 1)")
+    choices = choices or CHOICES.get(key, ())
+    if choices and value not in choices:
+        fail(f"valid: {list(choices)}")
+
+
+def resolve(benchmark: str, scenario: str, method: str, overrides: dict | None = None) -> tuple[dict, dict]:
+    """``(config, sources)`` for one run; raises ConfigError naming the offending key or value."""
+    if benchmark not in BENCHMARKS:
+        raise ConfigError(f"unknown benchmark {benchmark!r}; valid: {sorted(BENCHMARKS)}")
+    try:
+        why = unsupported_reason(benchmark, scenario, method)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    if why:
+        raise ConfigError(why)
+    cls = method_class(method)
+    code = {**RUN_SETTINGS, **cls.all_settings()}
+    preset = load_preset(benchmark)
+    cfg, sources = {}, {}
+    for key, setting in code.items():
+        if setting.default is not REQUIRED:
+            cfg[key], sources[key] = setting.default, f"{CODE_SOURCE}: {setting.doc}"
+    for section in (preset.get("common") or {}, method_entries(preset, method)):
+        for key, entry in section.items():
+            cfg[key], sources[key] = _unwrap(entry, scenario)
+    missing = [k for k, s in code.items() if s.default is REQUIRED and k not in cfg]
+    if missing:
+        raise ConfigError(f"preset {benchmark!r} gives no value for {missing}, required by method {method!r}")
+    for key, value in (overrides or {}).items():
+        if key not in cfg:
+            raise ConfigError(f"unknown config key {key!r} for {benchmark}/{method}; valid: {sorted(cfg)}")
+        _check_value(key, value, cfg[key], code[key].choices if key in code else ())
+        cfg[key], sources[key] = value, "override"
+    for key, value in cfg.items():
+        _check_value(key, value, value, code[key].choices if key in code else ())
+    return cfg, sources
+
+
+def read_overrides(config_file: str | None, set_pairs: list[str]) -> dict:
+    overrides: dict = {}
+    if config_file:
+        with open(config_file) as f:
+            data = yaml.safe_load(f) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{config_file}: expected a mapping of config keys to values")
+        for key, entry in data.items():
+            overrides[key] = _unwrap(entry, "")[0]
+    for pair in set_pairs:
+        if "=" not in pair:
+            raise ConfigError(f"--set expects key=value, got {pair!r}")
+        key, text = pair.split("=", 1)
+        overrides[key.strip()] = parse_value(text)
+    return overrides

@@ -1,0 +1,129 @@
+"""One training job: resolve its config, build the benchmark and method, train with a checkpoint
+after every task (continuing from one left by a killed job), and write the run folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import hnet
+from hnet.benchmarks import Scenario, build_benchmark
+from hnet.core import Context, LoopState, metrics, run_loop
+from hnet.registry import method_class
+from hnet.run.config import ConfigError, resolve
+from hnet.run.io import atomic_torch_save, atomic_write_json, atomic_write_text
+from hnet.run.seeding import rng_state, seed_everything, set_rng_state
+
+log = logging.getLogger("hnet")
+CHECKPOINT_FORMAT = 2  # bump when the layout of a method's state_dict changes
+
+
+@dataclass
+class Job:
+    benchmark: str
+    scenario: str
+    method: str
+    seed: int
+    out: Path
+    overrides: dict = field(default_factory=dict)
+    data_dir: str = "data"
+    download: bool = True
+    device: str = "auto"
+    keep_checkpoint: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.benchmark}/{self.scenario}/{self.method}/seed{self.seed}"
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda requested but CUDA is not available")
+    return torch.device(name)
+
+
+def fingerprint(run: dict) -> str:
+    return hashlib.sha256(json.dumps(run, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def execute(job: Job, fault=None) -> dict:
+    cfg, sources = resolve(job.benchmark, job.scenario, job.method, job.overrides)
+    device = resolve_device(job.device)
+    out = Path(job.out)
+    run_id = {"benchmark": job.benchmark, "scenario": job.scenario, "method": job.method, "seed": job.seed,
+              "config": cfg, "device": device.type, "format": CHECKPOINT_FORMAT}
+    started = time.perf_counter()
+
+    seed_everything(job.seed)
+    bench = build_benchmark(job.benchmark, {**cfg, "data_dir": job.data_dir, "download": job.download})
+    bench = bench.to(device)
+    scenario = Scenario(job.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
+    method = method_class(job.method)(Context(bench, scenario, cfg, device))
+    generator = torch.Generator().manual_seed(job.seed)
+
+    ckpt_path = out / "checkpoint.pt"
+    state = LoopState()
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if ckpt.get("fingerprint") == fingerprint(run_id):
+            method.load_state_dict(ckpt["method"])
+            set_rng_state(ckpt["rng"], generator)
+            state = LoopState(**ckpt["loop"])
+            log.info("%s: resuming after task %d from %s", job.label, state.next_phase, ckpt_path)
+        else:
+            log.warning("%s: ignoring %s (written for a different configuration)", job.label, ckpt_path)
+
+    def save_checkpoint(s: LoopState) -> None:
+        atomic_torch_save(ckpt_path, {"fingerprint": fingerprint(run_id), "method": method.state_dict(),
+                                      "rng": rng_state(generator), "loop": vars(s)})
+        # Test hook: die as a killed job would, right after a checkpoint (tests/test_resume.py).
+        if os.environ.get("HNET_TEST_KILL_AFTER_TASK") == str(s.next_phase):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    state = run_loop(bench, scenario, method, cfg, generator, state, save_checkpoint, job.label, fault)
+
+    summary = metrics.summarize(state.matrix, bench.metric)
+    if bench.regression:  # the toy regression's fits after all tasks (the paper's Fig. 2)
+        summary["predictions"] = regression_predictions(bench, method)
+    result = {
+        "benchmark": job.benchmark, "scenario": job.scenario, "method": job.method, "seed": job.seed,
+        "metric": bench.metric, "matrix": state.matrix, **summary,
+        "wall_time_s": time.perf_counter() - started,
+        "train_time_s": state.train_seconds,
+        "iterations_per_s": state.train_steps / max(state.train_seconds, 1e-9),
+        "device": device.type if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "method_info": method.info(), "config": cfg, "sources": sources,
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "hnet": hnet.__version__,
+                     "numpy": np.__version__},
+    }
+    header = ",".join(f"task{i + 1}" for i in range(bench.n_tasks))
+    rows = [",".join("" if v != v else f"{v:.6g}" for v in row) for row in state.matrix]
+    atomic_write_text(out / "matrix.csv", "\n".join([header, *rows]) + "\n")
+    atomic_write_json(out / "metrics.json", result)
+    if not job.keep_checkpoint:
+        ckpt_path.unlink(missing_ok=True)
+    return result
+
+
+@torch.no_grad()
+def regression_predictions(bench, method) -> list[dict]:
+    out = []
+    for task in bench.tasks:
+        x = task.x_test
+        lo = task.index  # cl1: one output unit per task
+        y = method.predictor(task.index)(x)[:, lo : lo + 1]
+        out.append({"task": task.index + 1, "x": x.flatten().tolist(), "y_true": task.y_test.flatten().tolist(),
+                    "y_pred": y.flatten().tolist()})
+    return out

@@ -1,0 +1,186 @@
+"""``python -m hnet.bench``: training-step costs measured in one run on the current device.
+
+Prints ms per training step of the plain target network, of HNET at task 1 and of HNET at task 10
+of PermutedMNIST-10 (9 previous tasks in the regulariser), and the regulariser's cost (lookahead
+parameters, penalty, its backward pass) at 1, 10 and 99 previous tasks with the PermutedMNIST-100
+preset, for the fast (Gram) and the reference implementation, as ratios. Inputs are random
+tensors of MNIST's shape: the costs do not depend on the pixel values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from hnet.benchmarks import Benchmark, Scenario, Task
+from hnet.core import Context
+from hnet.methods.lookahead import adam_step_delta
+from hnet.registry import method_class
+from hnet.run.config import resolve
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, device, repeats: int, warmup: int = 3) -> float:
+    """Median milliseconds of ``fn()`` over ``repeats`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        t = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(1000 * (time.perf_counter() - t))
+    return statistics.median(times)
+
+
+def fake_benchmark(n_tasks: int, device) -> Benchmark:
+    x = torch.rand(512, 1024, device=device)
+    y = torch.randint(0, 10, (512,), device=device)
+    tasks = [Task(t, x, y, x, y, list(range(10))) for t in range(n_tasks)]
+    return Benchmark("permuted_mnist", tasks, (1024,), 10)
+
+
+def make_method(preset: str, method: str, device, **overrides):
+    cfg, _ = resolve(preset, "cl1", method, overrides)
+    bench = fake_benchmark(cfg["n_tasks"], device)
+    ctx = Context(bench, Scenario("cl1", bench.n_tasks, 10), cfg, device)
+    torch.manual_seed(0)
+    return method_class(method)(ctx), bench, cfg
+
+
+def hnet_at_task(preset: str, previous: int, device, **overrides):
+    m, bench, cfg = make_method(preset, "hnet", device, **overrides)
+    m.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(previous)]
+    m.begin_task(previous)
+    return m, bench, cfg
+
+
+def step_fn(method, bench, cfg, task: int):
+    x = bench.tasks[0].x_train[: cfg["batch_size"]]
+    y = bench.tasks[0].y_train[: cfg["batch_size"]]
+    tids = torch.full((len(y),), task, device=x.device)
+    return lambda: method.train_step(x, y, tids, task + 1)
+
+
+def regulariser_fn(method, subset: int = 0):
+    """The regulariser's share of a step: lookahead params, penalty and its backward pass."""
+    hnet = method.hnet
+    for p in hnet.parameters():
+        p.grad = torch.randn_like(p) * 1e-3
+    device = next(hnet.parameters()).device
+
+    def fn():
+        named = dict(hnet.named_parameters())
+        delta = adam_step_delta(method.opt_h)
+        params = {k: p + delta[p] for k, p in named.items()}
+        index = torch.randperm(len(method.embs))[:subset].to(device) if subset else None
+        reg = method.penalty(params, index)
+        reg.backward()
+
+    return fn
+
+
+def features_fn(method):
+    """The part that must grow with T: hidden features of every (previous task, chunk) pair, fwd + bwd."""
+    hnet = method.hnet
+    embs = torch.stack(method.embs)
+
+    def fn():
+        hnet.features(embs).sum().backward()
+
+    return fn
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--skip-reference", action="store_true", help="skip the slow reference regulariser")
+    ap.add_argument("--per-sample-subset", type=int, default=1000, help="images timed in the per-sample ENT loop")
+    ap.add_argument("--only-ent", action="store_true", help="only the HNET+ENT evaluation benchmark")
+    args = ap.parse_args(argv)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          ("cpu" if args.device == "auto" else args.device))
+    print(f"device: {device} ({torch.get_num_threads()} CPU threads)")
+    if args.only_ent:
+        ent_evaluation(device, args.per_sample_subset)
+        return 0
+
+    print("\nPermutedMNIST-10 preset, one training step (batch 128):")
+    plain, bench, cfg = make_method("permuted_mnist", "finetune", device)
+    t_plain = timed(step_fn(plain, bench, cfg, 0), device, args.repeats)
+    h1, bench, cfg = hnet_at_task("permuted_mnist", 0, device)
+    t_h1 = timed(step_fn(h1, bench, cfg, 0), device, args.repeats)
+    h10, bench, cfg = hnet_at_task("permuted_mnist", 9, device)
+    t_h10 = timed(step_fn(h10, bench, cfg, 9), device, args.repeats)
+    print(f"  plain target network   {t_plain:8.1f} ms")
+    print(f"  HNET task 1            {t_h1:8.1f} ms   ratio {t_h1 / t_plain:5.2f} x plain (target <= 2)")
+    print(f"  HNET task 10           {t_h10:8.1f} ms   ratio {t_h10 / t_plain:5.2f} x plain (target <= 3)")
+    if not args.skip_reference:
+        r10, bench, cfg = hnet_at_task("permuted_mnist", 9, device, reg_impl="reference")
+        t_r10 = timed(step_fn(r10, bench, cfg, 9), device, max(3, args.repeats // 4))
+        print(f"  HNET task 10 reference {t_r10:8.1f} ms   ratio {t_r10 / t_plain:5.2f} x plain")
+
+    print("\nPermutedMNIST-100 preset, regulariser cost (lookahead + penalty + backward):")
+    base = None
+    for prev in (1, 10, 99):
+        m, _, _ = hnet_at_task("permuted_mnist_100", prev, device)
+        t = timed(regulariser_fn(m), device, max(3, args.repeats // 2))
+        base = base or t
+        line = f"  {prev:3d} previous tasks  gram {t:8.1f} ms   ratio {t / base:5.2f} x (1 task)"
+        if not args.skip_reference and prev <= 10:
+            r, _, _ = hnet_at_task("permuted_mnist_100", prev, device, reg_impl="reference")
+            tr = timed(regulariser_fn(r), device, 3, warmup=1)
+            line += f"   reference {tr:8.1f} ms ({tr / t:4.1f} x gram)"
+        print(line + ("   (target <= 3)" if prev == 99 else ""))
+        if prev == 99:
+            tf = timed(features_fn(m), device, 3, warmup=1)
+            m.hnet.zero_grad()
+            ts = timed(regulariser_fn(m, subset=10), device, max(3, args.repeats // 2))
+            # Any exact evaluation of the sum needs every previous task's hidden features under the
+            # current weights (the hidden layers are nonlinear): this part alone bounds the ratio from below.
+            print(f"      of which hidden features of 99 x {m.hnet.n_chunks} (task, chunk) pairs, fwd+bwd: {tf:8.1f} ms"
+                  f"   = {(base + tf) / base:5.2f} x (1 task) with nothing else: a floor for any exact method")
+            print(f"      with reg_subset=10 (10 random previous tasks per step): {ts:8.1f} ms   "
+                  f"ratio {ts / base:5.2f} x (1 task)")
+        del m
+
+    ent_evaluation(device, args.per_sample_subset)
+    return 0
+
+
+def ent_evaluation(device, subset: int) -> None:
+    """HNET+ENT on SplitMNIST CL3 after 5 tasks: the full 10,000-image test set, batched vs per sample."""
+    from hnet.methods.ent import HNETEntropy
+
+    cfg, _ = resolve("split_mnist", "cl3", "hnet_ent")
+    x = torch.rand(10000, 784, device=device)
+    y = torch.zeros(10000, dtype=torch.long, device=device)
+    bench = Benchmark("split_mnist", [Task(t, x, y, x, y, [2 * t, 2 * t + 1]) for t in range(5)], (784,), 2)
+    torch.manual_seed(0)
+    m = HNETEntropy(Context(bench, Scenario("cl3", 5, 2), cfg, device))
+    m.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(5)]
+
+    def batched():
+        for s in range(0, len(x), cfg["eval_batch_size"]):
+            m.infer(x[s : s + cfg["eval_batch_size"]], 5)
+
+    t_batched = timed(batched, device, 3, warmup=1)
+    t_sub = timed(lambda: m.infer_per_sample(x[:subset], 5), device, 1, warmup=0)
+    t_loop = t_sub * len(x) / subset
+    print("\nHNET+ENT evaluation, SplitMNIST CL3 after 5 tasks, 10,000 test images:")
+    print(f"  batched      {t_batched / 1000:8.3f} s   (target < 2 s)")
+    print(f"  per sample   {t_loop / 1000:8.3f} s   (measured on {subset} images, scaled linearly)")
+    print(f"  ratio        {t_loop / t_batched:8.1f} x")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
