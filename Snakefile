@@ -33,4 +33,6 @@ for _rules in sorted(Path(workflow.basedir, "workflow", "rules", "external").glo
 rule all:
     input:
         final_outputs(),
+        # every run is a target too: a deleted run is retrained even when the tables are up to date
+        all_runs(),
     default_target: True

@@ -19,11 +19,14 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     path.write_bytes(header + array.tobytes())
 
 
-def make_synthetic_mnist(root: Path, n_train_per_class: int = 60, n_test_per_class: int = 20, seed: int = 0) -> Path:
-    """Ten classes, each a fixed random stroke pattern plus pixel noise; learnable in a few steps."""
+def make_synthetic_mnist(root: Path, n_train_per_class: int = 60, n_test_per_class: int = 20, seed: int = 0,
+                         folder: str = "MNIST") -> Path:
+    """Ten classes, each a fixed random stroke pattern plus pixel noise; learnable in a few steps.
+
+    ``folder`` is torchvision's folder of an MNIST-format dataset (MNIST, FashionMNIST, KMNIST)."""
     rng = np.random.default_rng(seed)
     prototypes = (rng.random((10, 28, 28)) < 0.25).astype(np.float32)
-    raw = root / "MNIST" / "raw"
+    raw = root / folder / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     for split, per_class in (("train", n_train_per_class), ("t10k", n_test_per_class)):
         labels = np.repeat(np.arange(10), per_class)

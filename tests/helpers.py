@@ -5,13 +5,22 @@ import torch
 from hnet.benchmarks import Benchmark, Scenario, Task
 from hnet.core import Context
 
+def code_defaults() -> dict:
+    """Every code default of every registered method and of the run (what resolve() starts from)."""
+    from hnet.registry import methods
+    from hnet.run.config import RUN_SETTINGS
+    from hnet.settings import REQUIRED
+
+    settings = [RUN_SETTINGS, *(cls.all_settings() for cls in methods().values())]
+    return {k: v.default for group in settings for k, v in group.items() if v.default is not REQUIRED}
+
+
 BASE_CFG = {
     "iterations": 10, "batch_size": 8, "eval_batch_size": 64, "lr": 0.01, "adam_beta1": 0.9, "adam_beta2": 0.999,
     "target_hidden": [6], "target_activation": "relu", "hnet_type": "chunked", "hnet_hidden": [5],
     "hnet_activation": "elu", "emb_dim": 3, "chunk_emb_dim": 2, "chunk_size": 17, "beta": 0.01,
     "lookahead": True, "reg_impl": "gram", "reg_targets": "stored", "reg_subset": 0, "hnet_from_scratch": False,
     "ewc_lambda": 1.0, "gamma": 1.0, "fisher_samples": None, "si_c": 1.0, "si_epsilon": 0.1,
-    "reset_optimizer": False, "target_net": "mlp",
 }
 
 
@@ -28,7 +37,7 @@ def toy_benchmark(n_tasks=3, per_task=2, in_dim=4, n=16, seed=0):
 def context(scenario="cl1", n_tasks=3, **overrides):
     bench = toy_benchmark(n_tasks)
     sc = Scenario(scenario, bench.n_tasks, bench.outputs_per_task)
-    cfg = {**BASE_CFG, **overrides}
+    cfg = {**code_defaults(), **BASE_CFG, **overrides}
     return Context(bench, sc, cfg, torch.device("cpu"))
 
 

@@ -9,8 +9,9 @@ import pytest
 from hnet.run.cli import main
 
 SMALL_HNET = ["target_hidden=[50]", "hnet_hidden=[16]", "emb_dim=8", "chunk_emb_dim=8", "chunk_size=4000"]
-KEYS = {"benchmark", "scenario", "method", "seed", "metric", "matrix", "final", "during", "final_mean",
-        "during_mean", "bwt", "forgetting", "wall_time_s", "iterations_per_s", "device", "config", "versions"}
+KEYS = {"benchmark", "dataset", "label", "scenario", "method", "seed", "fingerprint", "metric", "matrix", "final",
+        "during", "final_mean", "during_mean", "bwt", "forgetting", "wall_time_s", "iterations_per_s", "device",
+        "config", "sources", "provenance"}
 
 
 def run_cli(data, out, benchmark="permuted_mnist", scenario="cl1", method="hnet", seed=1, sets=()):
@@ -43,7 +44,8 @@ def test_metrics_json_has_the_documented_keys_and_matrix_csv(synthetic_mnist, tm
     assert KEYS <= set(result)
     assert len(result["matrix"]) == 5 and all(len(r) == 5 for r in result["matrix"])
     assert result["matrix"][0][1] is None  # tasks not yet trained are not evaluated
-    assert result["metric"] == "accuracy" and result["versions"]["torch"]
+    assert result["metric"] == "accuracy" and result["provenance"]["code"]["torch"]
+    assert result["dataset"] == "mnist" and result["label"] == "split_mnist"
     assert result["method_info"]["compression_ratio"] > 0
     lines = (out / "matrix.csv").read_text().splitlines()
     assert lines[0] == "task1,task2,task3,task4,task5" and len(lines) == 6
@@ -91,5 +93,7 @@ def test_missing_mnist_names_folder_and_files(tmp_path):
 def test_missing_mnist_error_message(tmp_path):
     from hnet.benchmarks.mnist import load_mnist
 
-    with pytest.raises(FileNotFoundError, match=r"nowhere/MNIST/raw.*train-images-idx3-ubyte"):
+    from hnet.errors import DataError
+
+    with pytest.raises(DataError, match=r"nowhere/MNIST/raw.*train-images-idx3-ubyte"):
         load_mnist(tmp_path / "nowhere", download=False)

@@ -6,6 +6,7 @@ matrix here (``hnet.core.metrics``), so a run written by any program is aggregat
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterable
@@ -18,7 +19,8 @@ import pandas as pd
 from hnet.core import metrics
 
 RUN_COLUMNS = ["benchmark", "scenario", "method", "seed", "metric", "task", "final", "during",
-               "final_mean", "during_mean", "bwt", "forgetting", "wall_time_s", "iterations_per_s", "device"]
+               "final_mean", "during_mean", "bwt", "forgetting", "wall_time_s", "iterations_per_s", "device",
+               "dataset", "commit", "dirty", "data_sha256"]
 SCHEMA_PATH = Path(__file__).with_name("metrics.schema.json")
 
 
@@ -46,7 +48,33 @@ def load_run(path: str | Path) -> dict:
     if len({len(row) for row in m["matrix"]}) != 1:
         raise RunFileError(f"{path}: matrix rows differ in length")
     matrix = [[math.nan if v is None else v for v in row] for row in m["matrix"]]
-    return {**m, "matrix": matrix, **metrics.summarize(matrix, m["metric"])}
+    prov = m.get("provenance", {})
+    files = prov.get("data", {}).get("files", {})
+    data_sha = (hashlib.sha256("".join(f"{k}:{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()[:16]
+                if files else None)
+    return {**m, "matrix": matrix, **metrics.summarize(matrix, m["metric"]),
+            # runs are filed under their label: the benchmark, and the dataset when not the default one
+            "benchmark": m.get("label") or m["benchmark"], "dataset": m.get("dataset"),
+            "commit": prov.get("code", {}).get("commit"), "dirty": prov.get("code", {}).get("dirty"),
+            "data_sha256": data_sha}
+
+
+def screen_runs(paths: Iterable[str | Path], expected: dict[str, str]) -> tuple[list[str], list[dict]]:
+    """(runs to aggregate, runs excluded and why): a run whose recorded fingerprint differs from the
+    one its cell has in this configuration was produced under another configuration."""
+    kept, excluded = [], []
+    for path in map(str, paths):
+        want = expected.get(path)
+        if want is None:  # a run written by another program (an external baseline): nothing to compare
+            kept.append(path)
+            continue
+        got = json.loads(Path(path).read_text()).get("fingerprint")
+        if got == want:
+            kept.append(path)
+        else:
+            excluded.append({"run": path, "recorded": got, "expected": want,
+                             "reason": "no fingerprint recorded" if got is None else "configuration differs"})
+    return kept, excluded
 
 
 def read_runs(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -71,6 +71,27 @@ def build_report(runs: pd.DataFrame, published: pd.DataFrame, tol: dict, config_
     return "\n".join(lines) + "\n"
 
 
+def provenance_section(runs: pd.DataFrame, excluded: pd.DataFrame) -> str:
+    """What the numbers come from: distinct code commits and data checksums, and runs left out."""
+    per_run = runs.drop_duplicates(["benchmark", "scenario", "method", "seed"])
+    lines = ["## Provenance", ""]
+    code = per_run.assign(commit=per_run["commit"].fillna("(not a git checkout)"),
+                          dirty=per_run["dirty"].map({True: "uncommitted changes", False: "clean"}).fillna("—"))
+    for (commit, dirty), n in code.groupby(["commit", "dirty"]).size().items():
+        lines.append(f"- code `{commit}` ({dirty}): {n} run(s)")
+    data = per_run.dropna(subset=["data_sha256"])
+    for (dataset, sha), n in data.groupby(["dataset", "data_sha256"]).size().items():
+        lines.append(f"- data `{dataset}` files, combined SHA-256 `{sha}`: {n} run(s)")
+    n_generated = int(per_run["data_sha256"].isna().sum())
+    if n_generated:
+        lines.append(f"- generated data (no files) or no record: {n_generated} run(s)")
+    if len(excluded):
+        lines += ["", f"**{len(excluded)} run(s) excluded** (recorded under another configuration than this one):"]
+        lines += [f"- `{r.run}`: {r.reason} (recorded {r.recorded}, expected {r.expected})"
+                  for r in excluded.itertuples()]
+    return "\n".join(lines) + "\n\n"
+
+
 def _mean_sem(values: list[float]) -> str:
     s = pd.Series(values, dtype=float)
     return _fmt(s.mean(), sem(s) if len(s) > 1 else math.nan, "accuracy")

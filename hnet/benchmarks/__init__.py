@@ -1,23 +1,32 @@
 """Benchmark registry: what each benchmark is, before any data is read.
 
 A ``BenchmarkSpec`` names the builder (resolved config -> ``Benchmark``), the scenarios the
-benchmark supports, one sample's input shape, the datasets whose files it reads, and the preset
-file that holds its paper settings. The workflow asks this table instead of repeating it.
+benchmark supports, one sample's input shape, the settings it reads besides the common ones (for
+the MNIST family, ``dataset``), and which datasets' files a configuration reads. The workflow asks
+this table instead of repeating it.
+
+A run's *label* names its benchmark and, when it is not the benchmark's default, its dataset:
+``split_mnist`` or ``split_mnist-fashion_mnist``. Labels name results folders, table columns and
+figures, so runs on different datasets are never filed or compared together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from hnet.benchmarks import mnist
 from hnet.benchmarks.base import Benchmark, Task
 from hnet.benchmarks.datasets import Dataset
-from hnet.benchmarks.mnist import make_permuted_mnist, make_split_mnist
 from hnet.benchmarks.regression import make_regression
 from hnet.benchmarks.scenarios import SCENARIOS, Scenario
+from hnet.errors import ConfigError
+from hnet.settings import Setting
+
+DATASETS: dict[str, Dataset] = {**mnist.DATASETS}
+MNIST_FORMAT = tuple(mnist.DATASETS)
 
 
 @dataclass(frozen=True)
@@ -26,39 +35,62 @@ class BenchmarkSpec:
     build: Callable[..., Benchmark]
     input_shape: tuple[int, ...]
     scenarios: tuple[str, ...] = SCENARIOS
-    datasets: tuple[str, ...] = ()
+    default_dataset: str | None = None  # None: the data is generated (no files)
     description: str = ""
+    settings: dict[str, Setting] = field(default_factory=dict)
 
     @property
     def flat_input(self) -> bool:
         return len(self.input_shape) == 1
 
+    def datasets(self, cfg: dict | None = None) -> list[str]:
+        """The datasets whose files a run with config ``cfg`` reads."""
+        if self.default_dataset is None:
+            return []
+        return [(cfg or {}).get("dataset", self.default_dataset)]
 
-# name -> (the dataset's files, a function that downloads and checks them into data_dir)
-DATASETS: dict[str, tuple[Dataset, Callable[[str], object]]] = {
-    "mnist": (mnist.DATASET, lambda data_dir: mnist.load_mnist(data_dir, download=True)),
-}
+
+def _mnist_family(name, build, shape, description) -> BenchmarkSpec:
+    dataset = Setting("mnist", "the MNIST-format dataset the tasks are built from (torchvision's layout under "
+                               "data_dir); part of the run's label", MNIST_FORMAT)
+    return BenchmarkSpec(name, build, shape, SCENARIOS, "mnist", description, {"dataset": dataset})
+
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {s.name: s for s in (
-    BenchmarkSpec("regression", make_regression, (1,), ("cl1",), (),
+    BenchmarkSpec("regression", make_regression, (1,), ("cl1",), None,
                   "toy 1D regression, 3 tasks (paper Sec. 4.1)"),
-    BenchmarkSpec("split_mnist", make_split_mnist, (784,), SCENARIOS, ("mnist",),
-                  "SplitMNIST, 5 tasks of 2 digits"),
-    BenchmarkSpec("permuted_mnist", make_permuted_mnist, (1024,), SCENARIOS, ("mnist",),
-                  "PermutedMNIST-10, 32x32 padded images"),
-    BenchmarkSpec("permuted_mnist_100", make_permuted_mnist, (1024,), SCENARIOS, ("mnist",),
+    _mnist_family("split_mnist", mnist.make_split_mnist, (784,), "SplitMNIST, 5 tasks of 2 digits"),
+    _mnist_family("permuted_mnist", mnist.make_permuted_mnist, (1024,), "PermutedMNIST-10, 32x32 padded images"),
+    _mnist_family("permuted_mnist_100", mnist.make_permuted_mnist, (1024,),
                   "PermutedMNIST-100 (the same stream, 100 tasks, its own preset)"),
 )}
 
 
 def spec(name: str) -> BenchmarkSpec:
     if name not in BENCHMARKS:
-        raise ValueError(f"unknown benchmark {name!r}; valid: {sorted(BENCHMARKS)}")
+        raise ConfigError(f"unknown benchmark {name!r}; valid: {sorted(BENCHMARKS)}")
     return BENCHMARKS[name]
 
 
 def scenarios_of(benchmark: str) -> tuple[str, ...]:
     return spec(benchmark).scenarios
+
+
+def label(benchmark: str, dataset: str | None = None) -> str:
+    """``benchmark`` on its default dataset, ``benchmark-dataset`` on another one."""
+    default = spec(benchmark).default_dataset
+    return benchmark if dataset in (None, default) else f"{benchmark}-{dataset}"
+
+
+def parse_label(text: str) -> tuple[str, str | None]:
+    """(benchmark, dataset) of a label."""
+    benchmark, _, dataset = text.partition("-")
+    return benchmark, dataset or spec(benchmark).default_dataset
+
+
+def data_paths(benchmark: str, cfg: dict, data_dir: str) -> list[str]:
+    """The files a run of ``benchmark`` with config ``cfg`` reads under ``data_dir``."""
+    return [str(p) for ds in spec(benchmark).datasets(cfg) for p in DATASETS[ds].paths(data_dir)]
 
 
 def build_benchmark(name: str, cfg: dict) -> Benchmark:
@@ -89,10 +121,5 @@ def carve_validation(bench: Benchmark, fraction: float, seed: int) -> Benchmark:
     return bench.with_tasks(tasks, validation_split=fraction)
 
 
-def data_paths(benchmark: str, data_dir: str) -> list[str]:
-    """The files ``benchmark`` reads under ``data_dir`` (the workflow's data inputs)."""
-    return [str(p) for ds in spec(benchmark).datasets for p in DATASETS[ds][0].paths(data_dir)]
-
-
-__all__ = ["BENCHMARKS", "DATASETS", "Benchmark", "BenchmarkSpec", "SCENARIOS", "Scenario", "Task", "build_benchmark",
-           "scenarios_of", "spec"]
+__all__ = ["BENCHMARKS", "DATASETS", "Benchmark", "BenchmarkSpec", "SCENARIOS", "Scenario", "Task",
+           "build_benchmark", "data_paths", "label", "parse_label", "scenarios_of", "spec"]

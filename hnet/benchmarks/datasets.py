@@ -1,13 +1,18 @@
-"""Datasets on disk: where each lives under ``data_dir`` (torchvision's layout) and its files.
+"""Datasets on disk: where each lives under ``data_dir`` (torchvision's layout), its files, and a
+download that leaves nothing behind when it fails.
 
-Each dataset module declares its ``Dataset``; ``hnet.benchmarks.DATASETS`` collects them, and the
-workflow asks that table for a benchmark's data inputs and download targets.
+Each dataset module declares its ``Dataset`` entries; ``hnet.benchmarks.DATASETS`` collects them,
+and the workflow asks that table for a run's data inputs and download targets.
 """
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from hnet.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -15,6 +20,23 @@ class Dataset:
     name: str
     folder: str  # torchvision's root folder name under data_dir
     files: tuple[str, ...]  # what must exist under <data_dir>/<folder>/
+    fetch: Callable[[str], object] | None = None  # downloads and checks the files into data_dir
 
     def paths(self, data_dir: str | Path) -> list[Path]:
         return [Path(data_dir) / self.folder / f for f in self.files]
+
+    def missing(self, data_dir: str | Path) -> list[Path]:
+        return [p for p in self.paths(data_dir) if not p.is_file()]
+
+
+def download_or_clean_up(target: Path, download: Callable[[], object], what: str) -> None:
+    """Run ``download``; if it fails, remove the folders it created under ``target`` and raise a DataError."""
+    created = [p for p in (target, *target.parents) if not p.exists()]
+    try:
+        download()
+    except Exception as err:  # network and archive errors come in many types
+        for folder in sorted(created, key=lambda p: len(p.parts)):
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                break  # the outermost created folder holds the rest
+        raise DataError(f"{what} is missing from {target} and the download failed ({err})") from err

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from hnet.errors import DataError
 
-class DataIntegrityError(RuntimeError):
-    pass
+
+class DataIntegrityError(DataError):
+    """A data file that is truncated, malformed or fails its checksum."""
 
 
 def read_idx_header(path: Path) -> tuple[int, tuple[int, ...]]:

@@ -1,4 +1,5 @@
-"""SplitMNIST and PermutedMNIST-N from torchvision's MNIST files.
+"""SplitMNIST and PermutedMNIST-N from torchvision's MNIST-format files (MNIST, Fashion-MNIST, KMNIST;
+the ``dataset`` setting chooses).
 
 Inputs are scaled to [0, 1] with no other normalisation. PermutedMNIST zero-pads images to 32x32
 (1024 inputs) before permuting, keeps task 1 unpermuted, and draws the other permutations from
@@ -13,51 +14,60 @@ import torch
 import torch.nn.functional as F
 
 from hnet.benchmarks.base import Benchmark, Task
-from hnet.benchmarks.datasets import Dataset
+from hnet.benchmarks.datasets import Dataset, download_or_clean_up
 from hnet.benchmarks.idx import DataIntegrityError, check_archives, check_idx_pair
+from hnet.errors import ConfigError, DataError
 
 FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-DATASET = Dataset("mnist", "MNIST", tuple(f"raw/{f}" for pair in FILES.values() for f in pair))
+RAW_FILES = tuple(f"raw/{f}" for pair in FILES.values() for f in pair)
+# MNIST-format datasets: name -> torchvision class (whose name is also its folder under data_dir)
+TORCHVISION_CLASS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "kmnist": "KMNIST"}
 
 
-def load_mnist(data_dir: str | Path, download: bool = True) -> dict[bool, tuple[torch.Tensor, torch.Tensor]]:
-    """``{train: (uint8 images (N, 28, 28), int64 labels)}`` from ``data_dir/MNIST/raw``."""
-    from torchvision.datasets import MNIST
+def _torchvision_class(dataset: str):
+    import torchvision.datasets
 
-    raw = Path(data_dir) / "MNIST" / "raw"
+    if dataset not in TORCHVISION_CLASS:
+        raise ConfigError(f"unknown MNIST-format dataset {dataset!r}; valid: {sorted(TORCHVISION_CLASS)}")
+    return getattr(torchvision.datasets, TORCHVISION_CLASS[dataset])
+
+
+def load_mnist(data_dir: str | Path, download: bool = True, dataset: str = "mnist"
+               ) -> dict[bool, tuple[torch.Tensor, torch.Tensor]]:
+    """``{train: (uint8 images (N, 28, 28), int64 labels)}`` from ``data_dir/<Folder>/raw`` (torchvision's layout)."""
+    cls = _torchvision_class(dataset)
+    raw = Path(data_dir) / cls.__name__ / "raw"
     expected = [raw / f for pair in FILES.values() for f in pair]
+    if any(not p.is_file() for p in expected) and download:
+        download_or_clean_up(raw, lambda: [cls(str(data_dir), train=t, download=True) for t in (True, False)],
+                             cls.__name__)
     missing = [p for p in expected if not p.is_file()]
-    if missing and download:
-        try:
-            MNIST(str(data_dir), train=True, download=True)
-            MNIST(str(data_dir), train=False, download=True)
-        except Exception as err:  # network errors come in many types
-            raise FileNotFoundError(
-                f"MNIST is missing from {raw} and the download failed ({err}). Put "
-                f"{', '.join(p.name for p in expected)} there (torchvision's layout) or set data_dir."
-            ) from err
-        missing = [p for p in expected if not p.is_file()]
     if missing:
-        raise FileNotFoundError(
-            f"MNIST files missing in {raw}: {', '.join(p.name for p in missing)}. Expected torchvision's "
-            f"layout <data_dir>/MNIST/raw/{{{', '.join(p.name for p in expected)}}}; set data_dir or allow "
-            "download.")
-    check_archives(raw, MNIST.resources)
+        raise DataError(
+            f"{cls.__name__} files missing in {raw}: {', '.join(p.name for p in missing)}. Expected torchvision's "
+            f"layout <data_dir>/{cls.__name__}/raw/{{{', '.join(p.name for p in expected)}}}; set data_dir or "
+            "allow download.")
+    check_archives(raw, cls.resources)
     out = {}
     for train, (images, labels) in FILES.items():
         check_idx_pair(raw / images, raw / labels)
-        ds = MNIST(str(data_dir), train=train, download=False)
+        ds = cls(str(data_dir), train=train, download=False)
         out[train] = (ds.data, ds.targets.long())
     return out
 
 
-def make_split_mnist(data_dir: str, download: bool = True, n_tasks: int = 5, **_) -> Benchmark:
-    data = load_mnist(data_dir, download)
+DATASETS = {name: Dataset(name, folder, RAW_FILES, lambda data_dir, n=name: load_mnist(data_dir, True, n))
+            for name, folder in TORCHVISION_CLASS.items()}
+
+
+def make_split_mnist(data_dir: str, download: bool = True, n_tasks: int = 5, dataset: str = "mnist",
+                     **_) -> Benchmark:
+    data = load_mnist(data_dir, download, dataset)
     if 10 % n_tasks:
-        raise ValueError(f"split_mnist: n_tasks must divide 10, got {n_tasks}")
+        raise ConfigError(f"split_mnist: n_tasks must divide 10, got {n_tasks}")
     per = 10 // n_tasks
     flat = {k: (x.reshape(len(x), -1).float().div_(255), y) for k, (x, y) in data.items()}
     tasks = []
@@ -79,8 +89,8 @@ def permutations(n_tasks: int, n_inputs: int, data_seed: int) -> list[torch.Tens
 
 
 def make_permuted_mnist(data_dir: str, download: bool = True, n_tasks: int = 10, data_seed: int = 42,
-                        padding: int = 2, **_) -> Benchmark:
-    data = load_mnist(data_dir, download)
+                        padding: int = 2, dataset: str = "mnist", **_) -> Benchmark:
+    data = load_mnist(data_dir, download, dataset)
     padded = {}
     for train, (x, y) in data.items():
         x = F.pad(x, (padding,) * 4).float().div_(255)
@@ -93,4 +103,4 @@ def make_permuted_mnist(data_dir: str, download: bool = True, n_tasks: int = 10,
                      info={"data_seed": data_seed})
 
 
-__all__ = ["DataIntegrityError", "load_mnist", "make_split_mnist", "make_permuted_mnist", "permutations"]
+__all__ = ["DATASETS", "DataIntegrityError", "load_mnist", "make_split_mnist", "make_permuted_mnist", "permutations"]

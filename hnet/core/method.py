@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -28,23 +28,7 @@ from torch import Tensor
 from hnet.benchmarks import SCENARIOS, Benchmark, Scenario
 from hnet.core.data import PhaseData
 from hnet.core.state import Stateful
-
-
-class _Required:
-    def __repr__(self) -> str:
-        return "REQUIRED"
-
-
-REQUIRED: Any = _Required()  # a Setting's default when the benchmark's preset must give the value
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A setting a method (or the run) reads: its typed default in code, or ``REQUIRED``, and what it does."""
-
-    default: Any
-    doc: str
-    choices: tuple = ()
+from hnet.settings import REQUIRED, Setting  # noqa: F401 (re-exported)
 
 
 @dataclass

@@ -2,7 +2,15 @@
 
 HNET evaluates its output regulariser at Θ_h + ΔΘ_h, where ΔΘ_h is the optimizer's step from the
 task loss alone (von Oswald et al. 2020, eq. 2). The step is simulated from the optimizer's state
-without changing it, with torch.optim.Adam's exact arithmetic, and returned detached.
+without changing it and returned detached. Two forms of Adam's step differ in where ε enters:
+
+- ``corrected``: ε added to the bias-corrected root, m̂ / (sqrt(v̂) + ε), which is what
+  ``torch.optim.Adam`` computes today (the lookahead then equals the optimizer's actual step);
+- ``uncorrected``: ε added to the raw root with the bias corrections folded into the step size,
+  lr sqrt(1 - β2^t) / (1 - β1^t) * m / (sqrt(v) + ε) (Kingma & Ba's "efficient" form; the authors'
+  code, hypercl ``utils/optim_step.py`` ``adam_step``, as torch.optim.Adam computed it when the
+  paper was written). Early in a task the effective ε is ε / sqrt(1 - β2^t), 32x larger at the first
+  step, which damps the lookahead of parameters whose task gradient is tiny.
 """
 
 from __future__ import annotations
@@ -12,10 +20,14 @@ import math
 import torch
 from torch import Tensor
 
+EPS_FORMS = ("corrected", "uncorrected")
+
 
 @torch.no_grad()
-def adam_step_delta(optimizer: torch.optim.Adam) -> dict[Tensor, Tensor]:
-    """``{param: Δparam}`` for every parameter with a gradient; Δ is what ``optimizer.step()`` adds."""
+def adam_step_delta(optimizer: torch.optim.Adam, eps_form: str = "corrected") -> dict[Tensor, Tensor]:
+    """``{param: Δparam}`` for every parameter with a gradient (``corrected``: exactly ``optimizer.step()``'s)."""
+    if eps_form not in EPS_FORMS:
+        raise ValueError(f"unknown eps_form {eps_form!r}; valid: {list(EPS_FORMS)}")
     deltas: dict[Tensor, Tensor] = {}
     for group in optimizer.param_groups:
         if group.get("amsgrad") or group.get("weight_decay") or group.get("maximize"):
@@ -36,6 +48,10 @@ def adam_step_delta(optimizer: torch.optim.Adam) -> dict[Tensor, Tensor]:
                 v = g.mul(g).mul_(1 - beta2)
             bias_correction1 = 1 - beta1**step
             bias_correction2_sqrt = math.sqrt(1 - beta2**step)
-            denom = (v.sqrt_() / bias_correction2_sqrt).add_(eps)
-            deltas[p] = m.div_(denom).mul_(-lr / bias_correction1)
+            if eps_form == "corrected":
+                denom = (v.sqrt_() / bias_correction2_sqrt).add_(eps)
+                deltas[p] = m.div_(denom).mul_(-lr / bias_correction1)
+            else:
+                denom = v.sqrt_().add_(eps)
+                deltas[p] = m.div_(denom).mul_(-lr * bias_correction2_sqrt / bias_correction1)
     return deltas

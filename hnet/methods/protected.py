@@ -23,13 +23,13 @@ import torch
 from torch import Tensor, nn
 
 from hnet.core import REQUIRED, Setting, Stateful
-from hnet.methods.lookahead import adam_step_delta
+from hnet.methods.lookahead import EPS_FORMS, adam_step_delta
 from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty
 from hnet.nets import HyperNetwork
 
 # Paper hyperparameters of a protected hypernetwork (values in the presets).
 HNET_KEYS = ("hnet_type", "hnet_hidden", "hnet_activation", "emb_dim", "chunk_size", "chunk_emb_dim", "beta",
-             "lookahead", "reg_impl", "reg_targets", "reg_subset", "hnet_from_scratch", "lr", "adam_beta1",
+             "lookahead", "lookahead_eps", "reg_impl", "reg_targets", "reg_subset", "hnet_from_scratch", "lr", "adam_beta1",
              "adam_beta2")
 
 
@@ -50,6 +50,8 @@ def hypernet_settings(prefix: str = "") -> dict[str, Setting]:
         **{prefix + k: Setting(REQUIRED, doc) for k, doc in required.items()},
         prefix + "lookahead": Setting(True, "regulariser at Θ_h + ΔΘ_h, ΔΘ_h the task loss's Adam step "
                                             "(paper eq. 2; the authors' code: no_lookahead=False)"),
+        prefix + "lookahead_eps": Setting("corrected", "where Adam's ε enters the lookahead step "
+                                                      "(hnet.methods.lookahead)", choices=EPS_FORMS),
         prefix + "reg_impl": Setting("gram", "gram: exact fast form of the regulariser (hnet.methods.regulariser); "
                                              "reference: the plain sum", choices=("gram", "reference")),
         prefix + "reg_targets": Setting("stored", "stored: previous tasks' outputs stored before each task (paper); "
@@ -127,7 +129,7 @@ class ProtectedHypernet(Stateful):
         if self.reg_active:
             named = dict(self.hnet.named_parameters())
             if self.s["lookahead"]:
-                delta = adam_step_delta(self.opt_h)
+                delta = adam_step_delta(self.opt_h, self.s["lookahead_eps"])
                 params = {k: p + delta[p] if p in delta else p for k, p in named.items()}
             else:
                 params = named

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from hnet.benchmarks import BENCHMARKS, SCENARIOS
 from hnet.core import REQUIRED, DivergenceError
 from hnet.registry import method_class, method_names, supported
-from hnet.run.config import ConfigError, read_overrides
+from hnet.errors import UserError
+from hnet.run.config import read_overrides
 from hnet.run.execute import Job, execute
 
 log = logging.getLogger("hnet")
@@ -22,7 +24,8 @@ def grid() -> dict:
     return {
         "scenarios": list(SCENARIOS),
         "benchmarks": {b: {"scenarios": list(s.scenarios), "input_shape": list(s.input_shape),
-                           "datasets": list(s.datasets), "description": s.description}
+                           "default_dataset": s.default_dataset,
+                           "settings": {k: v.default for k, v in s.settings.items()}, "description": s.description}
                        for b, s in sorted(BENCHMARKS.items())},
         "methods": {m: {"scenarios": sorted(method_class(m).supports),
                         "needs_flat_input": method_class(m).needs_flat_input,
@@ -54,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", default="data", help="torchvision root holding MNIST/raw (default: data)")
     r.add_argument("--no-download", action="store_true", help="never download datasets")
     r.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    r.add_argument("--keep-checkpoint", action="store_true", help="keep checkpoint.pt after finishing")
+    r.add_argument("--keep-checkpoint", action="store_true", default=os.environ.get("HNET_KEEP_CHECKPOINT") == "1",
+                   help="keep checkpoint.pt after finishing (default: HNET_KEEP_CHECKPOINT=1 in the environment)")
     sub.add_parser("list", help="print benchmarks, scenarios and methods as JSON")
     return p
 
@@ -67,11 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         result = execute(job_from_args(args))
-    except (ConfigError, FileNotFoundError) as err:
-        log.error("%s", err)
+    except UserError as err:  # a foreseeable mistake or environment problem: one line, no traceback
+        print(f"ERROR {err}", file=sys.stderr)
         return 2
     except DivergenceError as err:
-        log.error("diverged: %s", err)
+        print(f"ERROR diverged: {err}", file=sys.stderr)
         return 3
     log.info("%s final mean %s: %.4g", args.out, result["metric"], result["final_mean"])
     return 0

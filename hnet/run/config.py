@@ -15,6 +15,8 @@ types and out-of-range values are rejected with a message naming the key.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from functools import cache
 from pathlib import Path
@@ -22,13 +24,11 @@ from pathlib import Path
 import yaml
 
 from hnet.benchmarks import BENCHMARKS
-from hnet.core import REQUIRED, Setting
+from hnet.errors import ConfigError
+from hnet.settings import REQUIRED, Setting
 from hnet.nets import ACTIVATIONS, TARGET_NETS
 from hnet.registry import method_class, unsupported_reason
 
-
-class ConfigError(ValueError):
-    pass
 
 
 RUN_SETTINGS = {
@@ -170,7 +170,7 @@ def resolve(benchmark: str, scenario: str, method: str, overrides: dict | None =
     if why:
         raise ConfigError(why)
     cls = method_class(method)
-    code = {**RUN_SETTINGS, **cls.all_settings()}
+    code = {**RUN_SETTINGS, **BENCHMARKS[benchmark].settings, **cls.all_settings()}
     preset = load_preset(benchmark)
     cfg, sources = {}, {}
     for key, setting in code.items():
@@ -192,11 +192,26 @@ def resolve(benchmark: str, scenario: str, method: str, overrides: dict | None =
     return cfg, sources
 
 
+def fingerprint(benchmark: str, scenario: str, method: str, seed: int, cfg: dict) -> str:
+    """What a run is, as a short hash: its cell, seed and resolved configuration (dataset included).
+
+    Recorded in metrics.json; the workflow computes it for every job (a changed value reruns exactly
+    the jobs it changes) and the aggregation refuses runs whose recorded fingerprint differs.
+    """
+    identity = {"benchmark": benchmark, "scenario": scenario, "method": method, "seed": seed, "config": cfg}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def read_overrides(config_file: str | None, set_pairs: list[str]) -> dict:
     overrides: dict = {}
     if config_file:
-        with open(config_file) as f:
-            data = yaml.safe_load(f) or {}
+        try:
+            with open(config_file) as f:
+                data = yaml.safe_load(f) or {}
+        except OSError as err:
+            raise ConfigError(f"--config {config_file}: cannot read it ({err.strerror or err})") from None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--config {config_file}: not valid YAML ({str(err).splitlines()[0]})") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{config_file}: expected a mapping of config keys to values")
         for key, entry in data.items():
@@ -205,5 +220,8 @@ def read_overrides(config_file: str | None, set_pairs: list[str]) -> dict:
         if "=" not in pair:
             raise ConfigError(f"--set expects key=value, got {pair!r}")
         key, text = pair.split("=", 1)
-        overrides[key.strip()] = parse_value(text)
+        try:
+            overrides[key.strip()] = parse_value(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"--set {pair}: the value is not valid YAML") from None
     return overrides

@@ -3,29 +3,28 @@ after every task (continuing from one left by a killed job), and write the run f
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
-import platform
 import signal
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
-import hnet
-from hnet.benchmarks import Scenario, build_benchmark
+from hnet.benchmarks import Scenario, build_benchmark, label
 from hnet.core import Context, LoopState, metrics, run_loop
+from hnet.errors import ConfigError, UserError
 from hnet.registry import method_class
-from hnet.run.config import ConfigError, resolve
+from hnet.run import provenance
+from hnet.run.config import fingerprint, resolve
 from hnet.run.io import atomic_torch_save, atomic_write_json, atomic_write_text
 from hnet.run.seeding import rng_state, seed_everything, set_rng_state
 
 log = logging.getLogger("hnet")
 CHECKPOINT_FORMAT = 2  # bump when the layout of a method's state_dict changes
+MAX_SEED = 2**32 - 1  # numpy's seed range
 
 
 @dataclass
@@ -54,16 +53,32 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def fingerprint(run: dict) -> str:
-    return hashlib.sha256(json.dumps(run, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def check_writable(out: Path) -> None:
+    """Fail before any training if the run folder cannot be created and written; leave nothing behind."""
+    created = [p for p in (out, *out.parents) if not p.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as err:
+        raise UserError(f"--out {out}: cannot write there ({err.strerror or err})") from None
+    finally:
+        for folder in created:  # innermost first; created again by the first checkpoint
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def execute(job: Job, fault=None) -> dict:
+    if not 0 <= job.seed <= MAX_SEED:
+        raise ConfigError(f"--seed {job.seed}: expected an integer in 0..{MAX_SEED}")
     cfg, sources = resolve(job.benchmark, job.scenario, job.method, job.overrides)
     device = resolve_device(job.device)
     out = Path(job.out)
-    run_id = {"benchmark": job.benchmark, "scenario": job.scenario, "method": job.method, "seed": job.seed,
-              "config": cfg, "device": device.type, "format": CHECKPOINT_FORMAT}
+    run_fingerprint = fingerprint(job.benchmark, job.scenario, job.method, job.seed, cfg)
+    checkpoint_id = f"{run_fingerprint}-{device.type}-{CHECKPOINT_FORMAT}"
+    check_writable(out)
     started = time.perf_counter()
 
     seed_everything(job.seed)
@@ -77,7 +92,7 @@ def execute(job: Job, fault=None) -> dict:
     state = LoopState()
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if ckpt.get("fingerprint") == fingerprint(run_id):
+        if ckpt.get("fingerprint") == checkpoint_id:
             method.load_state_dict(ckpt["method"])
             set_rng_state(ckpt["rng"], generator)
             state = LoopState(**ckpt["loop"])
@@ -86,7 +101,7 @@ def execute(job: Job, fault=None) -> dict:
             log.warning("%s: ignoring %s (written for a different configuration)", job.label, ckpt_path)
 
     def save_checkpoint(s: LoopState) -> None:
-        atomic_torch_save(ckpt_path, {"fingerprint": fingerprint(run_id), "method": method.state_dict(),
+        atomic_torch_save(ckpt_path, {"fingerprint": checkpoint_id, "method": method.state_dict(),
                                       "rng": rng_state(generator), "loop": vars(s)})
         # Test hook: die as a killed job would, right after a checkpoint (tests/test_resume.py).
         if os.environ.get("HNET_TEST_KILL_AFTER_TASK") == str(s.next_phase):
@@ -97,16 +112,18 @@ def execute(job: Job, fault=None) -> dict:
     summary = metrics.summarize(state.matrix, bench.metric)
     if bench.regression:  # the toy regression's fits after all tasks (the paper's Fig. 2)
         summary["predictions"] = regression_predictions(bench, method)
+    runtime = provenance.runtime(device)
+    data = provenance.data_provenance(job.benchmark, cfg, job.data_dir)
     result = {
-        "benchmark": job.benchmark, "scenario": job.scenario, "method": job.method, "seed": job.seed,
+        "benchmark": job.benchmark, "dataset": data["dataset"], "label": label(job.benchmark, data["dataset"]),
+        "scenario": job.scenario, "method": job.method, "seed": job.seed, "fingerprint": run_fingerprint,
         "metric": bench.metric, "matrix": state.matrix, **summary,
         "wall_time_s": time.perf_counter() - started,
         "train_time_s": state.train_seconds,
         "iterations_per_s": state.train_steps / max(state.train_seconds, 1e-9),
-        "device": device.type if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "device": runtime["device_name"] if device.type == "cuda" else "cpu",
         "method_info": method.info(), "config": cfg, "sources": sources,
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "hnet": hnet.__version__,
-                     "numpy": np.__version__},
+        "provenance": {"code": provenance.code_provenance(), "data": data, "runtime": runtime},
     }
     header = ",".join(f"task{i + 1}" for i in range(bench.n_tasks))
     rows = [",".join("" if v != v else f"{v:.6g}" for v in row) for row in state.matrix]

@@ -9,6 +9,7 @@ rule aggregate:
             category="Tables",
         ),
         matrices=f"{RESULTS}/tables/matrices.csv",
+        excluded=f"{RESULTS}/tables/excluded_runs.csv",
         predictions=f"{RESULTS}/tables/regression_predictions.csv",
         table1=report(
             f"{RESULTS}/tables/table1_final.md",
@@ -22,15 +23,17 @@ rule aggregate:
                 category="Tables",
                 subcategory=b,
             )
-            for b in BENCHMARKS_RUN
+            for b in LABELS_RUN
             for q in ("final", "during")
         ],
     log:
         f"{RESULTS}/logs/aggregate.log",
     params:
         method_order=METHOD_ORDER,
-        benchmarks=BENCHMARKS_RUN,
+        benchmarks=LABELS_RUN,
         expected=expected_cells(),
+        fingerprints=expected_fingerprints(),
+        on_missing=config["on_missing_runs"],
         out_dir=lambda wc, output: str(Path(output.runs).parent),
     conda:
         "../../environment.yml"
@@ -41,6 +44,7 @@ rule aggregate:
 rule report:
     input:
         runs=f"{RESULTS}/tables/runs.csv",
+        excluded=f"{RESULTS}/tables/excluded_runs.csv",
         published=config["published"],
         studies=ent_study_results(),
         code=workflow.source_path("../../hnet/analysis/report.py"),

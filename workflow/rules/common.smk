@@ -4,13 +4,17 @@ import json
 from pathlib import Path
 
 from hnet.analysis.figures import FIGURES
-from hnet.benchmarks import BENCHMARKS, DATASETS, SCENARIOS, data_paths, spec
+from functools import cache
+
+from hnet.benchmarks import BENCHMARKS, DATASETS, SCENARIOS, data_paths, label, parse_label, spec
+from hnet.errors import ConfigError
 from hnet.registry import method_names, unsupported_reason
-from hnet.run.config import ConfigError, resolve
+from hnet.run.config import fingerprint, resolve
 
 RESULTS = config["results"]
 REGISTERED = method_names()
 EXTERNAL = config.get("external_methods", {})  # baselines run by their own rules (rules/external/)
+DATASET_CHOICES = {b: list(s.settings["dataset"].choices) for b, s in BENCHMARKS.items() if "dataset" in s.settings}
 
 
 def _fail(msg):
@@ -26,16 +30,34 @@ def _check_names():
     for m in EXTERNAL:
         if m in REGISTERED:
             _fail(f"external_methods.{m}: {m!r} is also a registered method (hnet.registry); rename one")
-    for bench, spec_ in config["benchmarks"].items():
-        if spec_.get("enabled", True) and bench not in BENCHMARKS:
+    for bench, bspec in config["benchmarks"].items():
+        if bspec.get("enabled", True) and bench not in BENCHMARKS:
             _fail(f"unknown benchmark {bench!r} under 'benchmarks'; valid: {sorted(BENCHMARKS)}")
 
 
+@cache
+def preset_config(bench, scenario, method):
+    """The run config of a cell before this workflow's overrides."""
+    return resolve(bench, scenario, method)[0]
+
+
+def cell_overrides(lab, scenario, method):
+    """This workflow's overrides for one cell: those whose key the run has, and its dataset."""
+    bench, dataset = parse_label(lab)
+    bspec = config["benchmarks"][bench]
+    overrides = {**config.get("overrides", {}).get("all", {}), **bspec.get("overrides", {})}
+    chosen = {k: v for k, v in overrides.items() if k in preset_config(bench, scenario, method)}
+    if dataset != spec(bench).default_dataset:
+        chosen["dataset"] = dataset
+    return chosen
+
+
 def build_grid(cfg):
-    """(benchmark, scenario, method, seed) of every training job; config mistakes stop the DAG."""
+    """(label, scenario, method, seed) of every training job and the resolved config of each
+    registered method's cell; config mistakes stop the DAG."""
     _check_names()
     valid_methods = REGISTERED + sorted(EXTERNAL)
-    cells = []
+    cells, resolved = [], {}
     for bench, bspec in cfg["benchmarks"].items():
         if not bspec.get("enabled", True):
             continue
@@ -43,6 +65,7 @@ def build_grid(cfg):
         for sc in bspec["scenarios"]:
             if sc not in supported:
                 _fail(f"benchmarks.{bench}.scenarios: {sc!r} is not a scenario of {bench}; valid: {list(supported)}")
+        labels = [label(bench, ds) for ds in bspec.get("datasets", [spec(bench).default_dataset])]
         methods = bspec.get("methods", cfg["methods"])
         overrides = {**cfg.get("overrides", {}).get("all", {}), **bspec.get("overrides", {})}
         known = set()
@@ -57,38 +80,33 @@ def build_grid(cfg):
                 why = "; ".join(unsupported_reason(bench, sc, m) or "" for sc in bspec["scenarios"]) \
                     if m not in EXTERNAL else f"external_methods.{m} lists none of them"
                 _fail(f"method {m!r} supports none of benchmarks.{bench}.scenarios {bspec['scenarios']}: {why}")
-            for sc in ok:
+            for sc, lab in ((sc, lab) for sc in ok for lab in labels):
                 if m not in EXTERNAL:
-                    known |= set(resolve(bench, sc, m)[0])
+                    known |= set(preset_config(bench, sc, m))
                     try:
-                        resolve(bench, sc, m, {k: v for k, v in overrides.items() if _applies(k, bench, sc, m)})
+                        resolved[(lab, sc, m)] = resolve(bench, sc, m, cell_overrides(lab, sc, m))[0]
                     except ConfigError as err:
-                        _fail(f"benchmarks.{bench}.overrides: {err}")
-                for seed in range(1, bspec["seeds"] + 1):
-                    cells.append((bench, sc, m, seed))
+                        _fail(f"benchmarks.{bench}: {err}")
+                cells += [(lab, sc, m, seed) for seed in range(1, bspec["seeds"] + 1)]
         for key in sorted(set(overrides) - known):
             _fail(f"benchmarks.{bench}.overrides: unknown config key {key!r}; valid: {sorted(known)}")
-    return cells
+    return cells, resolved
 
 
-def _applies(key, bench, scenario, method):
-    """Overrides apply where the run's config has the key (e.g. ewc_lambda only to ewc runs)."""
-    if method in EXTERNAL:
-        return False
-    try:
-        return key in resolve(bench, scenario, method)[0]
-    except ConfigError:
-        return False
-
-
-GRID = build_grid(config)
-BENCHMARKS_RUN = sorted({b for b, _, _, _ in GRID})
+GRID, RESOLVED = build_grid(config)
+LABELS_RUN = sorted({b for b, _, _, _ in GRID})
 PANELS = sorted({(b, s) for b, s, _, _ in GRID})
 METHOD_ORDER = list(config["methods"])
+FINGERPRINTS = {
+    (lab, sc, m, seed): fingerprint(parse_label(lab)[0], sc, m, seed, RESOLVED[(lab, sc, m)])
+    for lab, sc, m, seed in GRID
+    if m in REGISTERED
+}
 
 
 wildcard_constraints:
-    benchmark="|".join(BENCHMARKS),
+    benchmark="|".join(sorted({label(b, ds) for b in BENCHMARKS for ds in
+                               (DATASET_CHOICES.get(b) or [spec(b).default_dataset])})),
     scenario="|".join(SCENARIOS),
     method="|".join(REGISTERED),  # external methods have rules of their own
     seed=r"\d+",
@@ -96,8 +114,8 @@ wildcard_constraints:
     variant="[a-z][a-z0-9_]*",
 
 
-def run_path(bench, scenario, method, seed):
-    return f"{RESULTS}/runs/{bench}/{scenario}/{method}/seed{seed}/metrics.json"
+def run_path(lab, scenario, method, seed):
+    return f"{RESULTS}/runs/{lab}/{scenario}/{method}/seed{seed}/metrics.json"
 
 
 def all_runs():
@@ -108,26 +126,32 @@ def all_runs():
     return paths
 
 
-def overrides_for(bench, scenario, method, extra=None):
-    """The `--set` arguments of one run: global and benchmark overrides that apply to it, then extra."""
-    bspec = config["benchmarks"][bench]
-    overrides = {**config.get("overrides", {}).get("all", {}), **bspec.get("overrides", {})}
-    chosen = {k: v for k, v in overrides.items() if _applies(k, bench, scenario, method)}
-    chosen.update(extra or {})
-    return " ".join(f"--set {k}={json.dumps(v, separators=(',', ':'))}" for k, v in chosen.items())
+def expected_fingerprints():
+    """run path -> the fingerprint its metrics.json must record (registered methods only)."""
+    return {run_path(*cell): fp for cell, fp in FINGERPRINTS.items()}
 
 
-def run_overrides(wildcards):
-    return overrides_for(wildcards.benchmark, wildcards.scenario, wildcards.method)
+def set_args(overrides):
+    return " ".join(f"--set {k}={json.dumps(v, separators=(',', ':'))}" for k, v in overrides.items())
+
+
+def train_params(wildcards):
+    """What a training job is: its benchmark, its --set overrides and their fingerprint."""
+    cell = (wildcards.benchmark, wildcards.scenario, wildcards.method)
+    return {"benchmark": parse_label(wildcards.benchmark)[0], "overrides": set_args(cell_overrides(*cell)),
+            "fingerprint": FINGERPRINTS[(*cell, int(wildcards.seed))]}
 
 
 def data_inputs(wildcards):
-    """The data files a benchmark reads (nothing for the toy regression)."""
-    return data_paths(wildcards.benchmark, config["data_dir"])
+    """The data files a run reads (nothing for the toy regression)."""
+    bench, dataset = parse_label(wildcards.benchmark)
+    return data_paths(bench, {"dataset": dataset} if dataset else {}, config["data_dir"])
 
 
 def datasets_used():
-    return sorted({ds for b in BENCHMARKS_RUN for ds in spec(b).datasets})
+    """Every dataset whose files some configured run reads (one download rule each)."""
+    return sorted({ds for (lab, _, _), cfg in RESOLVED.items() for ds in spec(parse_label(lab)[0]).datasets(cfg)}
+                  | {parse_label(lab)[1] for lab in LABELS_RUN if parse_label(lab)[1]})
 
 
 # -- HNET+ENT gap study: hnet_ent runs with a validation split, task-selection rules chosen on it --
@@ -169,7 +193,7 @@ ENT_STUDY_RUNS = build_ent_study(ENT_STUDY)
 
 def ent_study_overrides(wildcards):
     extra = {**ent_study_variants(ENT_STUDY)[wildcards.variant], "val_fraction": ENT_STUDY["val_fraction"]}
-    return overrides_for(wildcards.benchmark, wildcards.scenario, "hnet_ent", extra)
+    return set_args({**cell_overrides(wildcards.benchmark, wildcards.scenario, "hnet_ent"), **extra})
 
 
 def ent_study_results():
@@ -178,23 +202,23 @@ def ent_study_results():
 
 def figure_targets():
     out = [f"{RESULTS}/figures/{k}/{b}_{s}.png" for b, s in PANELS for k in FIGURES]
-    if "regression" in BENCHMARKS_RUN:
+    if "regression" in LABELS_RUN:
         out.append(f"{RESULTS}/figures/regression_fits.png")
     return out
 
 
 def final_outputs():
-    tables = [f"{RESULTS}/tables/{b}_{q}.md" for b in BENCHMARKS_RUN for q in ("final", "during")]
+    tables = [f"{RESULTS}/tables/{b}_{q}.md" for b in LABELS_RUN for q in ("final", "during")]
     return [f"{RESULTS}/tables/runs.csv", f"{RESULTS}/tables/table1_final.md", *tables, *figure_targets(),
             *ent_study_results(), f"{RESULTS}/report.md"]
 
 
 def expected_seeds():
-    return {b: s["seeds"] for b, s in config["benchmarks"].items() if s.get("enabled", True)}
+    return {lab: config["benchmarks"][parse_label(lab)[0]]["seeds"] for lab in LABELS_RUN}
 
 
 def expected_cells():
-    """'benchmark/scenario/method' -> configured number of seeds, for the n column of the tables."""
+    """'label/scenario/method' -> configured number of seeds, for the n column of the tables."""
     cells = {}
     for b, s, m, _ in GRID:
         key = f"{b}/{s}/{m}"

@@ -13,19 +13,19 @@ rule train_ent_study:
     benchmark:
         f"{RESULTS}/benchmarks/ent_study/{{benchmark}}/{{scenario}}/{{variant}}/seed{{seed}}.tsv"
     params:
-        out=lambda wc, output: str(Path(output.metrics).parent),
+        benchmark=lambda wc: parse_label(wc.benchmark)[0],
         overrides=ent_study_overrides,
-        data_dir=config["data_dir"],
         device=config["device"],
+        data_dir=config["data_dir"],
     threads: config["threads_per_run"]
     resources:
         gpu=1 if config["gpu"] else 0,
     conda:
         "../../environment.yml"
     shell:
-        "OMP_NUM_THREADS={threads} python -m hnet run --benchmark {wildcards.benchmark} "
+        "OMP_NUM_THREADS={threads} python -m hnet run --benchmark {params.benchmark} "
         "--scenario {wildcards.scenario} --method hnet_ent --seed {wildcards.seed} "
-        "--out {params.out} --data-dir {params.data_dir} --device {params.device} "
+        "--out $(dirname {output.metrics}) --data-dir {params.data_dir} --device {params.device} "
         "{params.overrides} --keep-checkpoint > {log} 2>&1"
 
 

@@ -1,3 +1,9 @@
+# One training job per (label, scenario, method, seed). The params are what the job is (its
+# benchmark, --set overrides and their fingerprint, the device and the data folder), so with the
+# params rerun trigger a job reruns when one of them changes, and never for a code change.
+# HNET_KEEP_CHECKPOINT=1 in the environment keeps each run's checkpoint.pt.
+
+
 rule train:
     input:
         data_inputs,
@@ -8,18 +14,18 @@ rule train:
     benchmark:
         f"{RESULTS}/benchmarks/train/{{benchmark}}/{{scenario}}/{{method}}/seed{{seed}}.tsv"
     params:
-        out=lambda wc, output: str(Path(output[0]).parent),
-        overrides=run_overrides,
-        data_dir=config["data_dir"],
+        benchmark=lambda wc: train_params(wc)["benchmark"],
+        overrides=lambda wc: train_params(wc)["overrides"],
+        fingerprint=lambda wc: train_params(wc)["fingerprint"],
         device=config["device"],
-        keep=("--keep-checkpoint" if config["keep_checkpoints"] else ""),
+        data_dir=config["data_dir"],
     threads: config["threads_per_run"]
     resources:
         gpu=1 if config["gpu"] else 0,
     conda:
         "../../environment.yml"
     shell:
-        "OMP_NUM_THREADS={threads} python -m hnet run --benchmark {wildcards.benchmark} "
+        "OMP_NUM_THREADS={threads} python -m hnet run --benchmark {params.benchmark} "
         "--scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed} "
-        "--out {params.out} --data-dir {params.data_dir} --device {params.device} "
-        "{params.overrides} {params.keep} > {log} 2>&1"
+        "--out $(dirname {output}) --data-dir {params.data_dir} --device {params.device} "
+        "{params.overrides} > {log} 2>&1"

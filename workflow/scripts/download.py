@@ -7,4 +7,4 @@ from hnet.benchmarks import DATASETS
 sm = snakemake  # noqa: F821 (injected by the script directive)
 sys.stderr = open(sm.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
-DATASETS[sm.params.dataset][1](sm.params.data_dir)
+DATASETS[sm.params.dataset].fetch(sm.params.data_dir)

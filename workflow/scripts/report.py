@@ -4,12 +4,15 @@ import sys
 
 import pandas as pd
 
-from hnet.analysis.report import build_report, ent_study_section
+from hnet.analysis.report import build_report, ent_study_section, provenance_section
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 sys.stderr = open(sm.log[0], "w")
-text = build_report(pd.read_csv(sm.input.runs), pd.read_csv(sm.input.published), dict(sm.params.tolerance),
+runs = pd.read_csv(sm.input.runs)
+text = build_report(runs, pd.read_csv(sm.input.published), dict(sm.params.tolerance),
                     sm.params.config_name, dict(sm.params.expected))
+head, _, rest = text.partition("## Reproduced beside published")
+text = head + provenance_section(runs, pd.read_csv(sm.input.excluded)) + "## Reproduced beside published" + rest
 studies = [json.loads(open(p).read()) for p in sm.input.studies]
 text += ent_study_section(studies, pd.read_csv(sm.input.published))
 with open(sm.output[0], "w") as f:
