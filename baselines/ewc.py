@@ -28,7 +28,7 @@ class EWC(TargetNetMethod):
         self.sq_sum = 0.0  # sum_t F_t θ*_t^2, for c
 
     def task_fisher(self, task, data):
-        return diagonal_fisher(self.net, self.params, self.scenario,
+        return diagonal_fisher(self.forward, self.params, self.scenario,
                                data.iterate(256, self.cfg["fisher_samples"]), seen=task + 1)
 
     def end_task(self, task, data):

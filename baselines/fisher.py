@@ -14,6 +14,8 @@ likely output is zero.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 from torch.func import grad, vmap
@@ -27,9 +29,10 @@ SETTINGS = {
 }
 
 
-def diagonal_fisher(net, params: list[Tensor], scenario: Scenario, batches, seen: int,
-                    max_rows: int | None = None) -> list[Tensor]:
-    """``batches`` yields ``(x, y, task_ids)``; returns one tensor per parameter tensor."""
+def diagonal_fisher(forward: Callable[[Tensor, list[Tensor]], Tensor], params: list[Tensor], scenario: Scenario,
+                    batches, seen: int, max_rows: int | None = None) -> list[Tensor]:
+    """``forward(x, params)`` is the network in evaluation mode (running statistics, no dropout);
+    ``batches`` yields ``(x, y, task_ids)``; returns one tensor per parameter tensor."""
     params = [p.detach() for p in params]
     numel = sum(p.numel() for p in params)
     # Per-sample gradients cost rows x numel floats; keep that under ~64M floats per chunk.
@@ -38,7 +41,7 @@ def diagonal_fisher(net, params: list[Tensor], scenario: Scenario, batches, seen
     n_samples = 0
 
     def log_lik(ps, x1, unit, mask1, eps1):
-        out = net(x1[None], ps)[0]
+        out = forward(x1[None], ps)[0]
         if scenario.regression:
             # gradient of log N(y | f, 1) at y = f + eps is eps * df/dθ
             return eps1 * out.gather(0, unit[None])[0]
@@ -49,7 +52,7 @@ def diagonal_fisher(net, params: list[Tensor], scenario: Scenario, batches, seen
         mask, _ = scenario.mask_and_target(tids, y, seen)
         n_samples += len(x)
         with torch.no_grad():
-            out = net(x, params)
+            out = forward(x, params)
         if scenario.regression:
             # d/dθ log N(y | f, 1) = (y - f) df/dθ with y - f = ε ~ N(0, 1): weight 1 per sample.
             units = mask.float().argmax(1)

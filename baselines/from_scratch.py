@@ -1,7 +1,8 @@
 """From scratch: a fresh network (and optimizer) per task, each kept for its own task.
 
 No transfer between tasks and no forgetting of the stored per-task networks: a reference point,
-which needs the task identity at test time in every scenario.
+which needs the task identity at test time in every scenario. Each task keeps its own running
+statistics too (batch norm).
 """
 
 import torch
@@ -11,22 +12,26 @@ from hnet.core import TargetNetMethod
 
 class FromScratch(TargetNetMethod):
     name = "from_scratch"
-    state = ("per_task",)
+    state = ("per_task", "per_task_state")
 
     def __init__(self, ctx):
         super().__init__(ctx)
         self.per_task = {}
+        self.per_task_state = {}
 
     def begin_task(self, task):
         if task > 0:
             with torch.no_grad():
                 for p, fresh in zip(self.params, self.net.init_params()):
                     p.copy_(fresh)
+            self.net_state = [s.to(self.device) for s in self.net.init_state()]
             self.optimizer = self._new_optimizer()
 
     def end_task(self, task, data):
         self.per_task[task] = [p.detach().clone() for p in self.params]
+        self.per_task_state[task] = [s.clone() for s in self.net_state]
 
     def predictor(self, task):
         params = self.per_task.get(task, self.params)
-        return lambda x: self.forward(x, params)
+        state = self.per_task_state.get(task, self.net_state)
+        return lambda x: self.net(x, params, state, False)

@@ -22,7 +22,7 @@ class OnlineEWC(TargetNetMethod):
         self.anchor = None
 
     def end_task(self, task, data):
-        new = diagonal_fisher(self.net, self.params, self.scenario,
+        new = diagonal_fisher(self.forward, self.params, self.scenario,
                               data.iterate(256, self.cfg["fisher_samples"]), seen=task + 1)
         gamma = self.cfg["gamma"]
         self.fisher = new if self.fisher is None else [gamma * f + n for f, n in zip(self.fisher, new)]

@@ -13,11 +13,11 @@ figures, so runs on different datasets are never filed or compared together.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
-from hnet.benchmarks import mnist
+from hnet.benchmarks import cifar, mnist
 from hnet.benchmarks.base import Benchmark, Task
 from hnet.benchmarks.datasets import Dataset
 from hnet.benchmarks.regression import make_regression
@@ -25,7 +25,7 @@ from hnet.benchmarks.scenarios import SCENARIOS, Scenario
 from hnet.errors import ConfigError
 from hnet.settings import Setting
 
-DATASETS: dict[str, Dataset] = {**mnist.DATASETS}
+DATASETS: dict[str, Dataset] = {**mnist.DATASETS, **cifar.DATASETS}
 MNIST_FORMAT = tuple(mnist.DATASETS)
 
 
@@ -35,7 +35,7 @@ class BenchmarkSpec:
     build: Callable[..., Benchmark]
     input_shape: tuple[int, ...]
     scenarios: tuple[str, ...] = SCENARIOS
-    default_dataset: str | None = None  # None: the data is generated (no files)
+    reads: tuple[str, ...] = ()  # datasets always read (none: generated data, or chosen by `dataset`)
     description: str = ""
     settings: dict[str, Setting] = field(default_factory=dict)
 
@@ -43,26 +43,43 @@ class BenchmarkSpec:
     def flat_input(self) -> bool:
         return len(self.input_shape) == 1
 
+    @property
+    def default_dataset(self) -> str | None:
+        """The default of the ``dataset`` setting (None where the benchmark has no such choice)."""
+        return self.settings["dataset"].default if "dataset" in self.settings else None
+
     def datasets(self, cfg: dict | None = None) -> list[str]:
         """The datasets whose files a run with config ``cfg`` reads."""
-        if self.default_dataset is None:
-            return []
-        return [(cfg or {}).get("dataset", self.default_dataset)]
+        if "dataset" in self.settings:
+            return [(cfg or {}).get("dataset", self.default_dataset)]
+        return list(self.reads)
 
 
 def _mnist_family(name, build, shape, description) -> BenchmarkSpec:
     dataset = Setting("mnist", "the MNIST-format dataset the tasks are built from (torchvision's layout under "
                                "data_dir); part of the run's label", MNIST_FORMAT)
-    return BenchmarkSpec(name, build, shape, SCENARIOS, "mnist", description, {"dataset": dataset})
+    return BenchmarkSpec(name, build, shape, SCENARIOS, (), description, {"dataset": dataset})
+
+
+def _split_cifar(name, description) -> BenchmarkSpec:
+    settings = {
+        "augment": Setting(True, "random crop of the 4-pixel padded image and horizontal flip of training batches"),
+        "normalize": Setting(True, "standardise inputs with the ImageNet channel statistics (the authors' code does "
+                                   "so together with augmentation)"),
+    }
+    return BenchmarkSpec(name, cifar.make_split_cifar, (3, 32, 32), ("cl1",), ("cifar10", "cifar100"), description,
+                         settings)
 
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {s.name: s for s in (
-    BenchmarkSpec("regression", make_regression, (1,), ("cl1",), None,
+    BenchmarkSpec("regression", make_regression, (1,), ("cl1",), (),
                   "toy 1D regression, 3 tasks (paper Sec. 4.1)"),
     _mnist_family("split_mnist", mnist.make_split_mnist, (784,), "SplitMNIST, 5 tasks of 2 digits"),
     _mnist_family("permuted_mnist", mnist.make_permuted_mnist, (1024,), "PermutedMNIST-10, 32x32 padded images"),
     _mnist_family("permuted_mnist_100", mnist.make_permuted_mnist, (1024,),
                   "PermutedMNIST-100 (the same stream, 100 tasks, its own preset)"),
+    _split_cifar("split_cifar", "split CIFAR-10/100, 6 tasks, ResNet-32 (paper Fig. 5)"),
+    _split_cifar("split_cifar_zenke", "split CIFAR-10/100, 6 tasks, ZenkeNet (the same stream, its own preset)"),
 )}
 
 
@@ -88,6 +105,20 @@ def parse_label(text: str) -> tuple[str, str | None]:
     return benchmark, dataset or spec(benchmark).default_dataset
 
 
+def hold_out_validation(bench: Benchmark, fraction: float, seed: int) -> Benchmark:
+    """Move ``fraction`` of each task's training data into its validation split (``x_val``), for
+    learning-rate schedules; the test set is untouched."""
+    g = torch.Generator().manual_seed(seed + 2)
+    tasks = []
+    for t in bench.tasks:
+        order = torch.randperm(len(t.y_train), generator=g)
+        n_val = int(round(fraction * len(order)))
+        va, tr = order[:n_val].sort().values, order[n_val:].sort().values
+        tasks.append(replace(t, x_train=t.x_train[tr], y_train=t.y_train[tr], x_val=t.x_train[va],
+                             y_val=t.y_train[va]))
+    return bench.with_tasks(tasks, lr_validation_split=fraction)
+
+
 def data_paths(benchmark: str, cfg: dict, data_dir: str) -> list[str]:
     """The files a run of ``benchmark`` with config ``cfg`` reads under ``data_dir``."""
     return [str(p) for ds in spec(benchmark).datasets(cfg) for p in DATASETS[ds].paths(data_dir)]
@@ -98,6 +129,8 @@ def build_benchmark(name: str, cfg: dict) -> Benchmark:
     bench.name = name
     if cfg.get("val_fraction", 0) > 0:
         bench = carve_validation(bench, cfg["val_fraction"], cfg.get("data_seed", 42))
+    if cfg.get("lr_val_fraction", 0) > 0:
+        bench = hold_out_validation(bench, cfg["lr_val_fraction"], cfg.get("data_seed", 42))
     return bench
 
 
@@ -117,7 +150,8 @@ def carve_validation(bench: Benchmark, fraction: float, seed: int) -> Benchmark:
             n_val = int(round(fraction * len(order)))
             tr, va = order[n_val:], order[:n_val]
             splits[key] = (t.x_train[tr], t.y_train[tr], t.x_train[va], t.y_train[va])
-        tasks.append(Task(t.index, *splits[key], t.classes, t.input_perm))
+        x_tr, y_tr, x_va, y_va = splits[key]
+        tasks.append(replace(t, x_train=x_tr, y_train=y_tr, x_test=x_va, y_test=y_va))
     return bench.with_tasks(tasks, validation_split=fraction)
 
 

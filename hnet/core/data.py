@@ -17,16 +17,17 @@ class PhaseData:
         self._order: Tensor | None = None
         self._pos = 0
 
-    def _gather(self, flat_idx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def _gather(self, flat_idx: Tensor, augment: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+        gen = self.generator if augment else None
         if len(self.tasks) == 1:
             t = self.tasks[0]
-            x, y = t.train_batch(flat_idx.to(self.device))
+            x, y = t.train_batch(flat_idx.to(self.device), gen)
             return x, y, torch.full((len(flat_idx),), t.index, device=self.device)
         which = torch.searchsorted(self.offsets, flat_idx, right=True) - 1
         xs, ys, ids = [], [], []
         for k in which.unique().tolist():
             sel = flat_idx[which == k] - self.offsets[k]
-            x, y = self.tasks[k].train_batch(sel.to(self.device))
+            x, y = self.tasks[k].train_batch(sel.to(self.device), gen)
             xs.append(x), ys.append(y)
             ids.append(torch.full((len(sel),), self.tasks[k].index, device=self.device))
         return torch.cat(xs), torch.cat(ys), torch.cat(ids)
@@ -38,10 +39,10 @@ class PhaseData:
             self._pos = 0
         idx = self._order[self._pos : self._pos + self.batch_size]
         self._pos += self.batch_size
-        return self._gather(idx)
+        return self._gather(idx, augment=True)
 
     def iterate(self, batch_size: int, limit: int | None = None):
-        """Every training sample once, in order (first ``limit`` of a fixed shuffle if given)."""
+        """Every training sample once, in order (first ``limit`` of a fixed shuffle if given), not augmented."""
         if limit is not None and limit < self.n:
             idx = torch.randperm(self.n, generator=self.generator)[:limit].sort().values
         else:

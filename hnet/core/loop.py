@@ -14,6 +14,7 @@ from hnet.benchmarks import Benchmark, Scenario
 from hnet.core.data import PhaseData
 from hnet.core.method import Method
 from hnet.core.progress import Progress
+from hnet.core.schedule import EpochSchedule, phase_iterations
 
 
 class DivergenceError(RuntimeError):
@@ -31,17 +32,24 @@ class LoopState:
 
 
 @torch.no_grad()
+def score_task(method: Method, bench: Benchmark, scenario: Scenario, task: int, seen: int, batch_size: int,
+               split: str = "test") -> float:
+    """Score on one task's test (or validation) split: accuracy in percent, or MSE."""
+    data = bench.tasks[task]
+    predict = method.predictor(task)
+    total, count = 0.0, 0
+    batches = data.test_batches(batch_size) if split == "test" else data.val_batches(batch_size)
+    for x, y in batches:
+        s, n = scenario.score(predict(x), task, y, seen)
+        total, count = total + s, count + n
+    return total / count if bench.regression else 100.0 * total / count
+
+
 def evaluate(method: Method, bench: Benchmark, scenario: Scenario, seen: int, batch_size: int) -> list[float]:
     """Scores on tasks 0..seen-1 (accuracy in percent, or MSE); NaN for tasks not yet seen."""
     row = [math.nan] * bench.n_tasks
     for i in range(seen):
-        task = bench.tasks[i]
-        predict = method.predictor(i)
-        total, count = 0.0, 0
-        for x, y in task.test_batches(batch_size):
-            s, n = scenario.score(predict(x), i, y, seen)
-            total, count = total + s, count + n
-        row[i] = total / count if bench.regression else 100.0 * total / count
+        row[i] = score_task(method, bench, scenario, i, seen, batch_size)
     return row
 
 
@@ -68,7 +76,8 @@ def run_loop(
         seen = max(task_ids) + 1
         method.begin_task(p)
         data = PhaseData([bench.tasks[t] for t in task_ids], cfg["batch_size"], generator, device)
-        iterations = cfg["iterations"] * len(task_ids)
+        iterations, per_epoch = phase_iterations(cfg, data.n, len(task_ids))
+        schedule = EpochSchedule.create(cfg, method.optimizers())
         bar = Progress(iterations, f"{label} task {p + 1}/{len(phases)}".strip())
         start = time.perf_counter()
         for it in range(iterations):
@@ -81,6 +90,10 @@ def run_loop(
                 bar.close()
                 raise DivergenceError(f"{label}: non-finite loss ({value}) at task {p + 1}, iteration {it + 1}")
             bar.update(value)
+            if schedule is not None and (it + 1) % per_epoch == 0:
+                val = (score_task(method, bench, scenario, task_ids[-1], seen, cfg["eval_batch_size"], "val")
+                       if schedule.needs_validation else None)
+                schedule.epoch_end(val)
         bar.close()
         if device.type == "cuda":
             torch.cuda.synchronize()

@@ -78,5 +78,9 @@ class Method(Stateful):
         """A description of any non-finite weight, or None."""
         return None
 
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        """The optimizers a learning-rate schedule acts on during the current phase."""
+        return []
+
     def info(self) -> dict:
         return {}

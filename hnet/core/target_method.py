@@ -60,6 +60,9 @@ class TargetNetMethod(Method):
     def predictor(self, task: int):
         return lambda x: self.forward(x)
 
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.optimizer]
+
     def nonfinite(self) -> str | None:
         bad = [i for i, p in enumerate(self.params) if not torch.isfinite(p).all()]
         return f"non-finite weights in target-network tensors {bad}" if bad else None

@@ -2,7 +2,9 @@
 protected hypernetwork (``hnet.methods.protected``).
 
 The target network's running statistics (batch norm), if it has any, are kept per task: a fresh
-set when a task begins, the task's own set when it is evaluated.
+set when a task begins, the task's own set when it is evaluated (``bn_stats_per_task``; the
+authors' CIFAR code checkpoints them per task the same way). Hypernetwork fine-tuning (beta = 0)
+uses one shared set, as the authors' ``--bn_no_stats_checkpointing``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from hnet.core import Context, Method
+from hnet.core import Context, Method, Setting
 from hnet.methods.protected import ProtectedHypernet, hnet_settings, hypernet_settings
 from hnet.nets import build_target
 
@@ -18,7 +20,9 @@ from hnet.nets import build_target
 class HNET(Method):
     name = "hnet"
     supports = frozenset({"cl1"})
-    settings = hypernet_settings()
+    settings = {**hypernet_settings(),
+                "bn_stats_per_task": Setting(True, "a fresh set of running statistics per task (false: one "
+                                                   "shared set, for hypernetwork fine-tuning)")}
     state = ("ph", "net_states")
 
     def __init__(self, ctx: Context):
@@ -40,12 +44,15 @@ class HNET(Method):
         return self.ph.weights_for(task)
 
     def net_state(self, task: int) -> list[Tensor]:
-        return self.net_states[min(task, len(self.net_states) - 1)] if self.net_states else []
+        if not self.net_states:
+            return []
+        return self.net_states[min(task, len(self.net_states) - 1) if self.cfg["bn_stats_per_task"] else 0]
 
     def begin_task(self, task: int) -> None:
         self.task = task
         self.ph.begin_task(task)
-        while len(self.net_states) <= task:
+        wanted = task + 1 if self.cfg["bn_stats_per_task"] else 1
+        while len(self.net_states) < wanted:
             self.net_states.append([s.to(self.device) for s in self.target.init_state()])
 
     def end_task(self, task: int, data) -> None:
@@ -59,6 +66,9 @@ class HNET(Method):
         weights, state = self.weights_for(task), self.net_state(task)
         return lambda x: self.target(x, weights, state)
 
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.ph.opt_h, self.ph.opt_e]
+
     def nonfinite(self) -> str | None:
         if not torch.isfinite(self.weights_for(len(self.embs) - 1)).all():
             return "non-finite generated target weights"
@@ -66,3 +76,10 @@ class HNET(Method):
 
     def info(self) -> dict:
         return {"target_params": self.target.num_params, **self.ph.info(self.ctx.benchmark.n_tasks)}
+
+
+class HNETFinetune(HNET):
+    """Hypernetwork fine-tuning: HNET without protection, a reference point. Its presets set
+    ``beta: 0`` and one shared set of running statistics (the authors' fine-tuning runs)."""
+
+    name = "hnet_finetune"

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from hnet.nets.base import TargetNet
 from hnet.nets.hypernet import HyperNetwork
 from hnet.nets.mlp import ACTIVATIONS, MLP, activation
+from hnet.nets.resnet import ResNet
+from hnet.nets.zenkenet import ZenkeNet
 
 
 def _mlp(cfg: dict, input_shape: tuple[int, ...], n_outputs: int) -> TargetNet:
@@ -16,9 +18,26 @@ def _mlp(cfg: dict, input_shape: tuple[int, ...], n_outputs: int) -> TargetNet:
     return MLP(input_shape[0], cfg["target_hidden"], n_outputs, cfg["target_activation"])
 
 
+def _image_input(name: str, input_shape: tuple[int, ...]) -> None:
+    if len(input_shape) != 3:
+        raise ValueError(f"target_net {name!r} needs image inputs (C, H, W), got shape {input_shape}")
+
+
+def _resnet32(cfg: dict, input_shape: tuple[int, ...], n_outputs: int) -> TargetNet:
+    _image_input("resnet32", input_shape)
+    return ResNet(n_outputs, n=5, input_shape=input_shape)
+
+
+def _zenkenet(cfg: dict, input_shape: tuple[int, ...], n_outputs: int) -> TargetNet:
+    _image_input("zenkenet", input_shape)
+    return ZenkeNet(n_outputs, cfg["dropout_rate"], input_shape)
+
+
 # name -> builder(resolved config, one sample's input shape, number of outputs)
 TARGET_NETS: dict[str, Callable[[dict, tuple[int, ...], int], TargetNet]] = {
     "mlp": _mlp,
+    "resnet32": _resnet32,
+    "zenkenet": _zenkenet,
 }
 
 
@@ -29,4 +48,5 @@ def build_target(cfg: dict, input_shape: tuple[int, ...], n_outputs: int) -> Tar
     return TARGET_NETS[kind](cfg, tuple(input_shape), n_outputs)
 
 
-__all__ = ["ACTIVATIONS", "MLP", "HyperNetwork", "TARGET_NETS", "TargetNet", "activation", "build_target"]
+__all__ = ["ACTIVATIONS", "MLP", "HyperNetwork", "ResNet", "TARGET_NETS", "TargetNet", "ZenkeNet", "activation",
+           "build_target"]

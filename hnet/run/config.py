@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from hnet.benchmarks import BENCHMARKS
+from hnet.core import schedule
 from hnet.errors import ConfigError
 from hnet.settings import REQUIRED, Setting
 from hnet.nets import ACTIVATIONS, TARGET_NETS
@@ -37,6 +38,7 @@ RUN_SETTINGS = {
         ("eval_batch_size", "evaluation batch size (does not change results)"), ("lr", "Adam learning rate"),
         ("adam_beta1", "Adam beta1"), ("adam_beta2", "Adam beta2"))},
     "target_net": Setting("mlp", "target network architecture (hnet.nets.TARGET_NETS)", tuple(TARGET_NETS)),
+    **schedule.SETTINGS,
     "val_fraction": Setting(0.0, "0: evaluate on the test set; F > 0: hold out F of each task's training data "
                                  "and evaluate on it instead (for tuning)"),
 }
@@ -44,9 +46,9 @@ CODE_SOURCE = "code default"
 
 POSITIVE_INT = {"iterations", "batch_size", "eval_batch_size", "emb_dim", "n_tasks", "n_train", "n_test"}
 POSITIVE = {"lr"}
-NON_NEGATIVE = {"beta", "ewc_lambda", "si_c", "si_epsilon", "noise_std", "chunk_emb_dim", "reg_subset", "gamma",
+NON_NEGATIVE = {"epochs", "beta", "ewc_lambda", "si_c", "si_epsilon", "noise_std", "chunk_emb_dim", "reg_subset", "gamma",
                 "padding", "distill_temperature"}
-UNIT_INTERVAL = {"adam_beta1", "adam_beta2", "val_fraction"}
+UNIT_INTERVAL = {"adam_beta1", "adam_beta2", "val_fraction", "lr_val_fraction"}
 CHOICES = {
     "hnet_type": ("full", "chunked"),
     "target_activation": ACTIVATIONS,
@@ -189,6 +191,8 @@ def resolve(benchmark: str, scenario: str, method: str, overrides: dict | None =
         cfg[key], sources[key] = value, "override"
     for key, value in cfg.items():
         _check_value(key, value, value, code[key].choices if key in code else ())
+    if cfg["lr_plateau"] and not cfg["lr_val_fraction"] > 0:
+        raise ConfigError("config key 'lr_plateau': needs a validation split, set lr_val_fraction > 0")
     return cfg, sources
 
 

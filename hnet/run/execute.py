@@ -115,7 +115,7 @@ def execute(job: Job, fault=None) -> dict:
     runtime = provenance.runtime(device)
     data = provenance.data_provenance(job.benchmark, cfg, job.data_dir)
     result = {
-        "benchmark": job.benchmark, "dataset": data["dataset"], "label": label(job.benchmark, data["dataset"]),
+        "benchmark": job.benchmark, "dataset": data["dataset"], "label": label(job.benchmark, cfg.get("dataset")),
         "scenario": job.scenario, "method": job.method, "seed": job.seed, "fingerprint": run_fingerprint,
         "metric": bench.metric, "matrix": state.matrix, **summary,
         "wall_time_s": time.perf_counter() - started,

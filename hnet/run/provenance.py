@@ -60,7 +60,7 @@ def data_provenance(benchmark: str, cfg: dict, data_dir: str) -> dict:
             atomic_write_json(path, cache)
         except OSError:
             pass  # a read-only home: checksums are recomputed next time
-    return {"dataset": datasets[0] if len(datasets) == 1 else datasets, "files": files}
+    return {"dataset": "+".join(datasets), "files": files}
 
 
 def git_state() -> dict:

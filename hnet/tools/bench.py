@@ -106,12 +106,19 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-reference", action="store_true", help="skip the slow reference regulariser")
     ap.add_argument("--per-sample-subset", type=int, default=1000, help="images timed in the per-sample ENT loop")
     ap.add_argument("--only-ent", action="store_true", help="only the HNET+ENT evaluation benchmark")
+    ap.add_argument("--cifar", action="store_true", help="only the split CIFAR lines (ResNet-32, ZenkeNet)")
+    ap.add_argument("--cifar-epoch", action="store_true", help="with --cifar: also time one full epoch of task 1")
     args = ap.parse_args(argv)
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           ("cpu" if args.device == "auto" else args.device))
     print(f"device: {device} ({torch.get_num_threads()} CPU threads)")
     if args.only_ent:
         ent_evaluation(device, args.per_sample_subset)
+        return 0
+    if args.cifar:
+        from hnet.tools.bench_cifar import cifar_lines
+
+        cifar_lines(device, args.repeats, args.cifar_epoch)
         return 0
 
     print("\nPermutedMNIST-10 preset, one training step (batch 128):")

@@ -47,6 +47,7 @@ rule report:
         excluded=f"{RESULTS}/tables/excluded_runs.csv",
         published=config["published"],
         studies=ent_study_results(),
+        split_cifar=[p for p in split_cifar_outputs() if p.endswith(".md")],
         code=workflow.source_path("../../hnet/analysis/report.py"),
     output:
         report(f"{RESULTS}/report.md", caption="../report/reproduction.rst", category="Report"),

@@ -1,6 +1,7 @@
 # Helpers: the run grid from the config and the hnet registries, its checks, and target lists.
 # Nothing here lists benchmarks, scenarios, methods or figure kinds: the registries do.
 import json
+import sys
 from pathlib import Path
 
 from hnet.analysis.figures import FIGURES
@@ -35,6 +36,19 @@ def _check_names():
             _fail(f"unknown benchmark {bench!r} under 'benchmarks'; valid: {sorted(BENCHMARKS)}")
 
 
+def data_missing_and_skipped(bench, bspec):
+    """With `if_data_missing: skip`, a benchmark whose data files are absent is left out, with a notice."""
+    if bspec.get("if_data_missing", "download") != "skip":
+        return False
+    datasets = bspec.get("datasets", [spec(bench).default_dataset]) if spec(bench).default_dataset else [None]
+    missing = [p for ds in datasets
+               for p in data_paths(bench, {"dataset": ds} if ds else {}, config["data_dir"]) if not Path(p).exists()]
+    if missing:
+        print(f"NOTICE benchmark {bench}: {len(missing)} data file(s) missing (e.g. {missing[0]}); left out "
+              "(if_data_missing: skip)", file=sys.stderr)
+    return bool(missing)
+
+
 @cache
 def preset_config(bench, scenario, method):
     """The run config of a cell before this workflow's overrides."""
@@ -59,7 +73,7 @@ def build_grid(cfg):
     valid_methods = REGISTERED + sorted(EXTERNAL)
     cells, resolved = [], {}
     for bench, bspec in cfg["benchmarks"].items():
-        if not bspec.get("enabled", True):
+        if not bspec.get("enabled", True) or data_missing_and_skipped(bench, bspec):
             continue
         supported = spec(bench).scenarios
         for sc in bspec["scenarios"]:
@@ -207,10 +221,17 @@ def figure_targets():
     return out
 
 
+def split_cifar_outputs():
+    """Fig. 5 and its table, when split CIFAR is in the grid."""
+    if not any(lab.startswith("split_cifar") for lab in LABELS_RUN):
+        return []
+    return [f"{RESULTS}/figures/split_cifar_fig5.png", f"{RESULTS}/tables/split_cifar_fig5.md"]
+
+
 def final_outputs():
     tables = [f"{RESULTS}/tables/{b}_{q}.md" for b in LABELS_RUN for q in ("final", "during")]
     return [f"{RESULTS}/tables/runs.csv", f"{RESULTS}/tables/table1_final.md", *tables, *figure_targets(),
-            *ent_study_results(), f"{RESULTS}/report.md"]
+            *split_cifar_outputs(), *ent_study_results(), f"{RESULTS}/report.md"]
 
 
 def expected_seeds():

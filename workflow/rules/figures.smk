@@ -42,3 +42,30 @@ rule regression_fits:
         "../../environment.yml"
     script:
         "../scripts/figures.py"
+
+
+rule split_cifar_figure:
+    input:
+        runs=f"{RESULTS}/tables/runs.csv",
+        code=[
+            workflow.source_path("../scripts/paper_figures.py"),
+            workflow.source_path("../../hnet/analysis/paper_figures.py"),
+        ],
+    output:
+        png=report(
+            f"{RESULTS}/figures/split_cifar_fig5.png",
+            caption="../report/split_cifar.rst",
+            category="Figures",
+            subcategory="split CIFAR (Fig. 5)",
+        ),
+        pdf=f"{RESULTS}/figures/split_cifar_fig5.pdf",
+        table=f"{RESULTS}/tables/split_cifar_fig5.csv",
+        markdown=f"{RESULTS}/tables/split_cifar_fig5.md",
+    log:
+        f"{RESULTS}/logs/figures/split_cifar_fig5.log",
+    params:
+        method_order=METHOD_ORDER,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/paper_figures.py"
