@@ -96,6 +96,8 @@ def unsupported_reason(benchmark: str, scenario: str, method: str) -> str | None
         return f"method {method!r} does not support scenario {scenario!r} on {benchmark!r}; supported scenarios: {ok}"
     if cls.needs_flat_input and not b.flat_input:
         return f"method {method!r} needs flat inputs; {benchmark!r} has inputs of shape {b.input_shape}"
+    if cls.classification_only and b.regression:
+        return f"method {method!r} is for classification; {benchmark!r} is a regression benchmark"
     return None
 
 

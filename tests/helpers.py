@@ -53,3 +53,18 @@ def tiny_hnet_method(n_tasks=3, **overrides):
         return t.x_train[:8], t.y_train[:8], torch.full((8,), task)
 
     return method, batch
+
+
+def workflow_config(name: str, benchmarks: dict, **top) -> dict:
+    """A test configuration layered over config/config.yaml (Snakemake merges it in): only the given
+    benchmarks run, and the paper configuration's sweeps, Fig. 4 run and ENT study are off unless
+    given."""
+    import yaml
+
+    from tests.conftest import REPO
+
+    paper = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    cfg = {"name": name, "threads_per_run": 1, "sweeps": [], "embedding_grid": {"enabled": False},
+           "ent_study": {"enabled": False}, **top}
+    cfg["benchmarks"] = {**{b: {"enabled": False} for b in paper["benchmarks"]}, **benchmarks}
+    return cfg

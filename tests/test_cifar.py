@@ -200,19 +200,17 @@ def test_workflow_on_synthetic_cifar_writes_tables_and_fig5(synthetic_cifar, tmp
     import pandas as pd
     import yaml
 
+    from tests.helpers import workflow_config
     from tests.test_workflow import snakemake
 
     small = {"n_tasks": 2, "epochs": 1, "batch_size": 16, "lr_val_fraction": 0.2}
     cfg = tmp_path / "cifar.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "name": "cifar-test", "methods": ["hnet", "finetune", "si"], "threads_per_run": 1,
-        "ent_study": {"enabled": False},
-        "benchmarks": {"split_cifar": {"seeds": 1, "scenarios": ["cl1"], "methods": ["hnet", "finetune", "si"],
-                                       "overrides": small},
-                       "split_cifar_zenke": {"seeds": 1, "scenarios": ["cl1"], "methods": ["hnet", "finetune", "si"],
-                                             "overrides": {**small, "lr_val_fraction": 0.0}},
-                       "regression": {"enabled": False}, "split_mnist": {"enabled": False},
-                       "permuted_mnist": {"enabled": False}, "permuted_mnist_100": {"enabled": False}}}))
+    methods = ["hnet", "finetune", "si"]
+    cfg.write_text(yaml.safe_dump(workflow_config(
+        "cifar-test", {"split_cifar": {"seeds": 1, "scenarios": ["cl1"], "methods": methods, "overrides": small},
+                       "split_cifar_zenke": {"seeds": 1, "scenarios": ["cl1"], "methods": methods,
+                                             "overrides": {**small, "lr_val_fraction": 0.0}}},
+        methods=methods)))
     snakemake("--configfile", str(cfg), "--config", f"results={tmp_path}/results", f"data_dir={synthetic_cifar}",
               "--cores", "2")
     results = tmp_path / "results"

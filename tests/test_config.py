@@ -9,11 +9,11 @@ from hnet.registry import method_names, supported
 from hnet.run.config import ConfigError, load_preset, preset_dir, read_overrides, resolve
 from tests.conftest import REPO
 
-# Resolved configuration of every cell as of the preset refactor (the golden file). A deliberate change
-# of a preset value updates this file in the same commit; the test lists what moved.
+# Resolved configuration of every cell (the golden file). A deliberate change of a preset value or
+# code default updates this file in the same commit; the test lists what moved. Regenerate with
+# `python -m tests.test_config` after such a change, and say in the commit what changed and why.
 GOLDEN = REPO / "tests" / "data" / "resolved_configs.json"
-# Keys added since the golden file was written: implementation switches that did not exist then.
-NEW_KEYS = {"target_net", "reset_optimizer", "dataset", "lookahead_eps", "vae_lookahead_eps"}
+NEW_KEYS: set[str] = set()  # keys added by a change that the golden file does not have yet
 
 
 def cells():
@@ -43,12 +43,18 @@ def test_resolved_configs_equal_the_golden_file():
                (k.split("/") for k in golden)), "a cell of the golden file is no longer supported"
 
 
-def test_presets_share_blocks_instead_of_repeating_keys():
+def test_presets_share_blocks_instead_of_repeating_entries():
+    """The same key with the same value and source in two method entries belongs in a block."""
     for path in preset_dir().glob("*.yaml"):
         raw = yaml.safe_load(path.read_text())
-        keys = [k for entry in (raw.get("methods") or {}).values() for k in (entry or {}) if k != "use"]
-        assert len(keys) == len(set(keys)) or all(k in ("vae_dec_hidden", "tir_hidden", "ewc_lambda") for k in
-                                                    {k for k in keys if keys.count(k) > 1}), path.name
+        seen = {}
+        for method, entry in (raw.get("methods") or {}).items():
+            for key, value in (entry or {}).items():
+                if key == "use":
+                    continue
+                fingerprint = (key, json.dumps(value, sort_keys=True))
+                assert fingerprint not in seen, f"{path.name}: {key} repeated in {seen.get(fingerprint)} and {method}"
+                seen[fingerprint] = method
 
 
 def test_extends_inherits_and_overrides():
@@ -106,3 +112,9 @@ def test_config_file_overrides(tmp_path):
     f = tmp_path / "o.yaml"
     f.write_text("iterations: 7\nbeta: {value: 0.5, source: test}\n")
     assert read_overrides(str(f), ["iterations=9"]) == {"iterations": 9, "beta": 0.5}
+
+
+if __name__ == "__main__":
+    GOLDEN.write_text(json.dumps({f"{b}/{s}/{m}": resolve(b, s, m)[0] for b, s, m in cells()}, indent=1,
+                                 sort_keys=True) + "\n")
+    print(f"wrote {GOLDEN} ({len(cells())} cells)")

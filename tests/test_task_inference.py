@@ -144,7 +144,7 @@ def test_tir_output_grows_one_unit_per_task():
 
 
 def test_distillation_gives_new_classes_zero_target_probability():
-    from hnet.methods.replay import distillation_loss
+    from hnet.core.losses import distillation_loss
 
     teacher = torch.tensor([[2.0, 0.0]])
     p = torch.softmax(teacher / 2, 1)

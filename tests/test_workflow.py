@@ -14,6 +14,7 @@ import yaml
 from hnet.benchmarks import scenarios_of
 from hnet.registry import method_names, supported
 from tests.conftest import REPO
+from tests.helpers import workflow_config
 
 
 def snakemake(*args, check=True):
@@ -54,22 +55,16 @@ def test_paper_dag_has_one_training_job_per_configured_cell(tmp_path):
     assert counts["train_ent_study"] == counts["ent_study"] == n_study
 
 
-TINY = {
-    "name": "tiny-test",
-    "methods": ["hnet", "finetune", "joint"],
-    "threads_per_run": 1,
-    "benchmarks": {
-        "regression": {"seeds": 2, "scenarios": ["cl1"], "methods": ["hnet", "finetune"],
-                       "overrides": {"iterations": 60}},
-        "split_mnist": {"seeds": 2, "scenarios": ["cl1", "cl3"],
-                        "overrides": {"iterations": 15, "target_hidden": [20], "chunk_size": 5000,
-                                      "hnet_hidden": [4], "emb_dim": 4, "chunk_emb_dim": 4}},
-        "permuted_mnist": {"enabled": False},
-        "permuted_mnist_100": {"enabled": False},
-    },
-    "ent_study": {"cells": ["split_mnist/cl3"], "seeds": 1, "val_fraction": 0.2,
-                  "variants": [{"name": "paper", "overrides": {}}, {"name": "short", "overrides": {"iterations": 8}}]},
-}
+TINY = workflow_config(
+    "tiny-test",
+    {"regression": {"seeds": 2, "scenarios": ["cl1"], "methods": ["hnet", "finetune"], "overrides": {"iterations": 60}},
+     "split_mnist": {"seeds": 2, "scenarios": ["cl1", "cl3"],
+                     "overrides": {"iterations": 15, "target_hidden": [20], "chunk_size": 5000, "hnet_hidden": [4],
+                                   "emb_dim": 4, "chunk_emb_dim": 4}}},
+    methods=["hnet", "finetune", "joint"],
+    ent_study={"enabled": True, "cells": ["split_mnist/cl3"], "seeds": 1, "val_fraction": 0.2,
+               "variants": [{"name": "paper", "overrides": {}}, {"name": "short", "overrides": {"iterations": 8}}]},
+)
 
 
 @pytest.fixture(scope="module")
@@ -171,15 +166,10 @@ def test_config_mistakes_are_rejected_before_any_job(tmp_path, change, message):
 
 def test_failed_runs_do_not_stop_others_and_tables_show_them_through_n(synthetic_mnist, tmp_path):
     cfg = tmp_path / "failing.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "name": "failing", "methods": ["finetune", "ewc"], "threads_per_run": 1,
-        "benchmarks": {
-            # ewc's penalty overflows to inf after the first task: both ewc runs diverge and fail.
-            "regression": {"seeds": 2, "scenarios": ["cl1"], "overrides": {"iterations": 20, "ewc_lambda": 1e300}},
-            "split_mnist": {"enabled": False}, "permuted_mnist": {"enabled": False},
-            "permuted_mnist_100": {"enabled": False},
-        },
-    }))
+    # ewc's penalty overflows to inf after the first task: both ewc runs diverge and fail.
+    cfg.write_text(yaml.safe_dump(workflow_config(
+        "failing", {"regression": {"seeds": 2, "scenarios": ["cl1"], "overrides": {"iterations": 20, "ewc_lambda": 1e300}}},
+        methods=["finetune", "ewc"])))
     args = ["--configfile", str(cfg), "--config", f"results={tmp_path}/results", "--cores", "2"]
     proc = snakemake(*args, check=False)
     assert proc.returncode != 0  # the failed jobs are reported as failed...
@@ -250,20 +240,18 @@ def test_readme_baseline_is_scheduled_in_paper_and_quick_configurations(repo_wit
         out = snakemake_in(root, "-n", *extra, "--config", f"results={tmp_path}/results").stdout
         jobs = re.findall(rf"wildcards: benchmark=(\w+), scenario=(\w+), method={name}, seed=(\d+)", out)
         # the example supports every scenario of every (flat-input) benchmark
-        expected = sum(len(b["scenarios"]) * b["seeds"] for b in config["benchmarks"].values() if b.get("enabled", True))
+        expected = sum(len(b["scenarios"]) * b["seeds"] for b in config["benchmarks"].values()
+                       if b.get("enabled", True) and name in b.get("methods", [name]))
         assert len(jobs) == expected > 0, (configfile, len(jobs), expected)
 
 
 def test_readme_baseline_reaches_the_tables(repo_with_readme_baseline, synthetic_mnist, tmp_path):
     root, name = repo_with_readme_baseline
     cfg = tmp_path / "tiny.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "name": "readme-baseline", "methods": ["finetune", name], "threads_per_run": 1,
-        "benchmarks": {"split_mnist": {"seeds": 1, "scenarios": ["cl1"], "overrides": {"iterations": 10,
-                                                                                      "target_hidden": [20]}},
-                       "regression": {"enabled": False}, "permuted_mnist": {"enabled": False},
-                       "permuted_mnist_100": {"enabled": False}},
-        "ent_study": {"enabled": False}}))
+    cfg.write_text(yaml.safe_dump(workflow_config(
+        "readme-baseline", {"split_mnist": {"seeds": 1, "scenarios": ["cl1"],
+                                            "overrides": {"iterations": 10, "target_hidden": [20]}}},
+        methods=["finetune", name])))
     snakemake_in(root, "--configfile", str(cfg), "--config", f"results={tmp_path}/results",
                  f"data_dir={synthetic_mnist}", "--cores", "2")
     table = pd.read_csv(tmp_path / "results" / "tables" / "split_mnist_final.csv", index_col=0)

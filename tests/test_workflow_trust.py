@@ -20,17 +20,15 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, make_synthetic_mnist
+from tests.helpers import workflow_config
 from tests.test_workflow import job_counts, snakemake
 
-SMALL = {
-    "name": "trust-test", "methods": ["hnet", "finetune"], "threads_per_run": 1, "ent_study": {"enabled": False},
-    "benchmarks": {
-        "regression": {"seeds": 2, "scenarios": ["cl1"], "overrides": {"iterations": 40}},
-        "split_mnist": {"seeds": 1, "scenarios": ["cl1"], "methods": ["finetune"],
-                        "overrides": {"iterations": 10, "target_hidden": [16]}},
-        "permuted_mnist": {"enabled": False}, "permuted_mnist_100": {"enabled": False},
-    },
-}
+SMALL = workflow_config(
+    "trust-test",
+    {"regression": {"seeds": 2, "scenarios": ["cl1"], "overrides": {"iterations": 40}},
+     "split_mnist": {"seeds": 1, "scenarios": ["cl1"], "methods": ["finetune"],
+                     "overrides": {"iterations": 10, "target_hidden": [16]}}},
+    methods=["hnet", "finetune"])
 
 
 def write_config(path, cfg):
@@ -127,12 +125,10 @@ def test_another_dataset_is_filed_and_compared_apart(synthetic_mnist, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(synthetic_mnist, data)
     make_synthetic_mnist(data, seed=5, folder="FashionMNIST")
-    cfg = write_config(tmp_path / "fashion.yaml", {
-        "name": "fashion", "methods": ["finetune"], "threads_per_run": 1, "ent_study": {"enabled": False},
-        "benchmarks": {"split_mnist": {"seeds": 1, "scenarios": ["cl1"], "datasets": ["mnist", "fashion_mnist"],
-                                       "overrides": {"iterations": 10, "target_hidden": [16]}},
-                       "regression": {"enabled": False}, "permuted_mnist": {"enabled": False},
-                       "permuted_mnist_100": {"enabled": False}}})
+    cfg = write_config(tmp_path / "fashion.yaml", workflow_config(
+        "fashion", {"split_mnist": {"seeds": 1, "scenarios": ["cl1"], "datasets": ["mnist", "fashion_mnist"],
+                                    "overrides": {"iterations": 10, "target_hidden": [16]}}},
+        methods=["finetune"]))
     snakemake("--configfile", str(cfg), "--config", f"results={tmp_path}/results", f"data_dir={data}", "--cores", "2")
     fashion = json.loads((tmp_path / "results" / "runs" / "split_mnist-fashion_mnist" / "cl1" / "finetune" / "seed1"
                           / "metrics.json").read_text())
@@ -148,14 +144,12 @@ def test_another_dataset_is_filed_and_compared_apart(synthetic_mnist, tmp_path):
 def test_a_hard_killed_workflow_finishes_with_the_same_tables(synthetic_mnist, tmp_path):
     """kill -9 of snakemake (and its jobs) mid-DAG, `snakemake --unlock`, the same command again: the
     tables equal an uninterrupted run's, finished runs are kept and killed runs resume."""
-    cfg = write_config(tmp_path / "kill.yaml", {
-        "name": "kill", "methods": ["hnet", "finetune"], "threads_per_run": 1, "ent_study": {"enabled": False},
-        "benchmarks": {"permuted_mnist": {"seeds": 2, "scenarios": ["cl1"],
-                                          "overrides": {"n_tasks": 4, "iterations": 150, "target_hidden": [32],
-                                                        "hnet_hidden": [8], "emb_dim": 4, "chunk_emb_dim": 4,
-                                                        "chunk_size": 4000}},
-                       "regression": {"enabled": False}, "split_mnist": {"enabled": False},
-                       "permuted_mnist_100": {"enabled": False}}})
+    cfg = write_config(tmp_path / "kill.yaml", workflow_config(
+        "kill", {"permuted_mnist": {"seeds": 2, "scenarios": ["cl1"],
+                                    "overrides": {"n_tasks": 4, "iterations": 150, "target_hidden": [32],
+                                                  "hnet_hidden": [8], "emb_dim": 4, "chunk_emb_dim": 4,
+                                                  "chunk_size": 4000}}},
+        methods=["hnet", "finetune"]))
 
     def args(results):
         return ["--configfile", str(cfg), "--config", f"results={results}", f"data_dir={synthetic_mnist}",

@@ -84,3 +84,75 @@ def split_cifar_figure(table: pd.DataFrame, png, pdf, order: list[str]) -> None:
 
 def available(runs: pd.DataFrame) -> bool:
     return bool(np.isin(list(SPLIT_CIFAR), runs["benchmark"].unique()).any())
+
+
+def embedding_grid_observations(grid: dict, threshold: float = 90.0) -> list[str]:
+    """What the Fig. 4 grid shows, measured: accuracy at the learned embeddings, which later
+    embeddings fall in an earlier task's high-accuracy region, and whether the last task's region
+    stays inside the grid."""
+    acc, gx, gy, embs = grid["accuracy"], grid["gx"], grid["gy"], grid["embeddings"]
+
+    def at(task: int, e) -> float:
+        return float(acc[task, np.abs(gy - e[1]).argmin(), np.abs(gx - e[0]).argmin()])
+
+    n = acc.shape[0]
+    own = [at(t, embs[t]) for t in range(n)]
+    lines = [f"Accuracy of each task at its own learned embedding (grid cell): "
+             f"{', '.join(f'{a:.1f}' for a in own)} %."]
+    inside = [(i, j) for i in range(n) for j in range(i + 1, n) if at(i, embs[j]) >= threshold]
+    lines.append(f"Later embeddings inside an earlier task's >= {threshold:.0f} % region: "
+                 + (", ".join(f"e{j + 1} in task {i + 1}'s" for i, j in inside) if inside else "none") + ".")
+    last = acc[-1] >= threshold
+    border = bool(last[0].any() or last[-1].any() or last[:, 0].any() or last[:, -1].any())
+    lines.append(f"The last task's >= {threshold:.0f} % region covers {100 * last.mean():.0f} % of the grid and "
+                 + ("reaches the grid's border." if border else "lies inside it (finite)."))
+    lines.append("Chance for a two-class head is 50 %; lowest accuracy of an earlier task at its own embedding: "
+                 f"{min(own[:-1]) if n > 1 else float('nan'):.1f} %.")
+    return lines
+
+
+def embedding_grid_figure(grid: dict, png, pdf, settings: str) -> None:
+    """Fig. 4: each task's test accuracy with its embedding moved over the plane; markers: learned embeddings."""
+    acc, gx, gy, embs = grid["accuracy"], grid["gx"], grid["gy"], grid["embeddings"]
+    n = acc.shape[0]
+    cols = min(n, 5)
+    fig, axes = plt.subplots(int(np.ceil(n / cols)), cols, figsize=(3.2 * cols, 3.2 * int(np.ceil(n / cols))),
+                             squeeze=False, layout="constrained")
+    im = None
+    for t, ax in enumerate(axes.flat):
+        if t >= n:
+            ax.set_visible(False)
+            continue
+        im = ax.imshow(acc[t], origin="lower", extent=(gx[0], gx[-1], gy[0], gy[-1]), vmin=0, vmax=100,
+                       cmap="viridis", aspect="equal")
+        for k, e in enumerate(embs):
+            ax.plot(*e, marker="o", ms=6, mfc="white" if k == t else "none", mec="red" if k == t else "white")
+            ax.annotate(str(k + 1), e, textcoords="offset points", xytext=(4, 4), fontsize=7, color="white")
+        ax.set_title(f"task {t + 1} (digits {2 * t}/{2 * t + 1})", fontsize=9)
+        ax.set_xlabel("embedding dim 1", fontsize=8)
+        ax.set_ylabel("embedding dim 2", fontsize=8)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="test accuracy of the task's head (%)")
+    fig.suptitle(f"SplitMNIST task-embedding space (the paper's Fig. 4): markers = learned embeddings "
+                 f"1..{n} (filled: the panel's task)\n{settings}", fontsize=9)
+    _save(fig, png, pdf)
+
+
+FIG3A_METHODS = ("hnet", "si", "online_ewc", "dgr_distill")
+
+
+def permuted_100_figure(runs: pd.DataFrame, png, pdf, label: str = "permuted_mnist_100") -> None:
+    """Fig. 3a: PermutedMNIST-100 CL1, test accuracy on every task after learning all 100, per method
+    (line: mean over seeds, band: min to max over seeds)."""
+    d = runs[(runs["benchmark"] == label) & (runs["scenario"] == "cl1") & runs["method"].isin(FIG3A_METHODS)]
+    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    for method in [m for m in FIG3A_METHODS if m in set(d["method"])]:
+        g = d[d["method"] == method].groupby("task")["final"]
+        mean, lo, hi = g.mean(), g.min(), g.max()
+        line, = ax.plot(mean.index, mean.values, lw=1.5, label=f"{method} (n={d[d['method'] == method]['seed'].nunique()})")
+        ax.fill_between(mean.index, lo.values, hi.values, color=line.get_color(), alpha=0.2, lw=0)
+    ax.set_xlabel("task")
+    ax.set_ylabel("test accuracy after learning all tasks (%)")
+    ax.set_title("PermutedMNIST-100, CL1 (the paper's Fig. 3a): mean over seeds, band min-max", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, png, pdf)

@@ -38,6 +38,7 @@ class BenchmarkSpec:
     reads: tuple[str, ...] = ()  # datasets always read (none: generated data, or chosen by `dataset`)
     description: str = ""
     settings: dict[str, Setting] = field(default_factory=dict)
+    regression: bool = False
 
     @property
     def flat_input(self) -> bool:
@@ -73,7 +74,7 @@ def _split_cifar(name, description) -> BenchmarkSpec:
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {s.name: s for s in (
     BenchmarkSpec("regression", make_regression, (1,), ("cl1",), (),
-                  "toy 1D regression, 3 tasks (paper Sec. 4.1)"),
+                  "toy 1D regression, 3 tasks (paper Sec. 4.1)", regression=True),
     _mnist_family("split_mnist", mnist.make_split_mnist, (784,), "SplitMNIST, 5 tasks of 2 digits"),
     _mnist_family("permuted_mnist", mnist.make_permuted_mnist, (1024,), "PermutedMNIST-10, 32x32 padded images"),
     _mnist_family("permuted_mnist_100", mnist.make_permuted_mnist, (1024,),

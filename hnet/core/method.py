@@ -6,7 +6,7 @@ and ``predictor`` for evaluation. A method says what it needs and keeps:
 
 - ``supports``: the scenarios it can be evaluated in (the workflow leaves other cells out);
 - ``needs_flat_input``: it only works on vector inputs (e.g. an MLP-based VAE), so image
-  benchmarks leave it out;
+  benchmarks leave it out; ``classification_only``: regression benchmarks leave it out;
 - ``settings``: its implementation switches as typed defaults (``Setting``); paper
   hyperparameters come from the presets;
 - ``state``: the names of the attributes a checkpoint must hold to continue after a finished
@@ -45,6 +45,7 @@ class Method(Stateful):
     name: ClassVar[str] = ""
     supports: ClassVar[frozenset[str]] = frozenset(SCENARIOS)
     needs_flat_input: ClassVar[bool] = False
+    classification_only: ClassVar[bool] = False
     settings: ClassVar[dict[str, Setting]] = {}
 
     def __init__(self, ctx: Context):

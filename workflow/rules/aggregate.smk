@@ -48,6 +48,8 @@ rule report:
         published=config["published"],
         studies=ent_study_results(),
         split_cifar=[p for p in split_cifar_outputs() if p.endswith(".md")],
+        sweeps=[p for p in sweep_outputs() if p.endswith(".md")],
+        embedding_grid=[p for p in embedding_grid_outputs() if p.endswith(".md")],
         code=workflow.source_path("../../hnet/analysis/report.py"),
     output:
         report(f"{RESULTS}/report.md", caption="../report/reproduction.rst", category="Report"),

@@ -126,6 +126,8 @@ wildcard_constraints:
     seed=r"\d+",
     kind="|".join(FIGURES),
     variant="[a-z][a-z0-9_]*",
+    sweep="[a-z][a-z0-9_]*",
+    point="[A-Za-z0-9_.+-]+",
 
 
 def run_path(lab, scenario, method, seed):
@@ -228,10 +230,16 @@ def split_cifar_outputs():
     return [f"{RESULTS}/figures/split_cifar_fig5.png", f"{RESULTS}/tables/split_cifar_fig5.md"]
 
 
+def permuted_100_outputs():
+    return [f"{RESULTS}/figures/permuted_mnist_100_fig3a.png"] if ("permuted_mnist_100", "cl1") in PANELS else []
+
+
 def final_outputs():
     tables = [f"{RESULTS}/tables/{b}_{q}.md" for b in LABELS_RUN for q in ("final", "during")]
     return [f"{RESULTS}/tables/runs.csv", f"{RESULTS}/tables/table1_final.md", *tables, *figure_targets(),
-            *split_cifar_outputs(), *ent_study_results(), f"{RESULTS}/report.md"]
+            *split_cifar_outputs(), *permuted_100_outputs(), *sweep_outputs(), *embedding_grid_outputs(),
+            *ent_study_results(),
+            f"{RESULTS}/report.md"]
 
 
 def expected_seeds():

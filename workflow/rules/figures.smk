@@ -69,3 +69,26 @@ rule split_cifar_figure:
         "../../environment.yml"
     script:
         "../scripts/paper_figures.py"
+
+
+rule permuted_100_figure:
+    input:
+        runs=f"{RESULTS}/tables/runs.csv",
+        code=[
+            workflow.source_path("../scripts/permuted_100_figure.py"),
+            workflow.source_path("../../hnet/analysis/paper_figures.py"),
+        ],
+    output:
+        png=report(
+            f"{RESULTS}/figures/permuted_mnist_100_fig3a.png",
+            caption="../report/permuted_100.rst",
+            category="Figures",
+            subcategory="PermutedMNIST-100 (Fig. 3a)",
+        ),
+        pdf=f"{RESULTS}/figures/permuted_mnist_100_fig3a.pdf",
+    log:
+        f"{RESULTS}/logs/figures/permuted_mnist_100_fig3a.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/permuted_100_figure.py"

@@ -15,6 +15,14 @@ head, _, rest = text.partition("## Reproduced beside published")
 text = head + provenance_section(runs, pd.read_csv(sm.input.excluded)) + "## Reproduced beside published" + rest
 studies = [json.loads(open(p).read()) for p in sm.input.studies]
 text += ent_study_section(studies, pd.read_csv(sm.input.published))
+if sm.input.sweeps:
+    text += ("\n## Sweeps\n\nEach point is an ordinary run per seed (`results/sweeps/<sweep>/<point>/`); "
+             "figures in `results/figures/sweeps/`.\n\n" + "\n".join(open(p).read() for p in sm.input.sweeps))
+for path in sm.input.embedding_grid:  # Fig. 4
+    text += ("\n## The task-embedding space (the paper's Fig. 4)\n\nFigure: `figures/embedding_grid.png`. The "
+             "paper's claims: high accuracy with 2-D embeddings; the region that solves an early task contains "
+             "later embeddings (transfer); the last task's high-accuracy region is finite and older embeddings "
+             "stay above chance. Measured here:\n\n" + open(path).read())
 for path in sm.input.split_cifar:  # Fig. 5's table
     text += ("\n## Split CIFAR-10/100 (the paper's Fig. 5)\n\nThe paper's Fig. 5 gives these numbers only "
              "as a plot, which could not be read here: `config/reference/published.csv` has no split CIFAR "
