@@ -1,4 +1,5 @@
 rule aggregate:
+    localrule: True
     input:
         runs=all_runs(),
         code=workflow.source_path("../scripts/aggregate.py"),
@@ -42,6 +43,7 @@ rule aggregate:
 
 
 rule report:
+    localrule: True
     input:
         runs=f"{RESULTS}/tables/runs.csv",
         excluded=f"{RESULTS}/tables/excluded_runs.csv",

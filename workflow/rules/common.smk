@@ -130,6 +130,36 @@ wildcard_constraints:
     point="[A-Za-z0-9_.+-]+",
 
 
+# What a training job of each benchmark asks the scheduler for. gpu_share: percent of one GPU (small
+# MLP runs share a GPU, PermutedMNIST-100 and CIFAR take a whole one); mem_mb: host memory; runtime:
+# a SLURM time limit in minutes (a job that hits it is resubmitted and resumes from its checkpoint).
+# A benchmark entry may set `runtime_minutes` to change the limit.
+JOB_CLASS = {
+    "regression": {"gpu_share": 10, "mem_mb": 1500, "runtime": 30},
+    "split_mnist": {"gpu_share": 20, "mem_mb": 3000, "runtime": 240},
+    "permuted_mnist": {"gpu_share": 25, "mem_mb": 4000, "runtime": 720},
+    "permuted_mnist_100": {"gpu_share": 100, "mem_mb": 8000, "runtime": 2880},
+    "split_cifar": {"gpu_share": 100, "mem_mb": 6000, "runtime": 2880},
+    "split_cifar_zenke": {"gpu_share": 50, "mem_mb": 6000, "runtime": 720},
+}
+DEFAULT_JOB_CLASS = {"gpu_share": 100, "mem_mb": 4000, "runtime": 720}
+
+
+def job_resource(key):
+    """A rule's resource `key` from the job's benchmark (wildcard `benchmark`, or the sweep's cell)."""
+
+    def get(wildcards):
+        lab = wildcards.benchmark if "benchmark" in wildcards.keys() else SWEEPS[wildcards.sweep]["cell"].split("/")[0]
+        bench = parse_label(lab)[0]
+        if key == "gpu_share" and not config["gpu"]:
+            return 0
+        if key == "runtime" and "runtime_minutes" in config["benchmarks"].get(bench, {}):
+            return config["benchmarks"][bench]["runtime_minutes"]
+        return JOB_CLASS.get(bench, DEFAULT_JOB_CLASS)[key]
+
+    return get
+
+
 def run_path(lab, scenario, method, seed):
     return f"{RESULTS}/runs/{lab}/{scenario}/{method}/seed{seed}/metrics.json"
 

@@ -20,6 +20,9 @@ rule train_embedding_grid:
     threads: config["threads_per_run"]
     resources:
         gpu=1 if config["gpu"] else 0,
+        gpu_share=job_resource("gpu_share"),
+        mem_mb=job_resource("mem_mb"),
+        runtime=job_resource("runtime"),
     conda:
         "../../environment.yml"
     shell:
@@ -53,6 +56,7 @@ rule embedding_grid:
 
 
 rule embedding_grid_figure:
+    localrule: True
     input:
         grid=embedding_grid_file,
         code=[

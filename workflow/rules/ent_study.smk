@@ -20,6 +20,9 @@ rule train_ent_study:
     threads: config["threads_per_run"]
     resources:
         gpu=1 if config["gpu"] else 0,
+        gpu_share=job_resource("gpu_share"),
+        mem_mb=job_resource("mem_mb"),
+        runtime=job_resource("runtime"),
     conda:
         "../../environment.yml"
     shell:
@@ -30,6 +33,7 @@ rule train_ent_study:
 
 
 rule ent_study:
+    localrule: True
     input:
         metrics=rules.train_ent_study.output.metrics,
         checkpoint=rules.train_ent_study.output.checkpoint,

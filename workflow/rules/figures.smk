@@ -1,4 +1,5 @@
 rule figure:
+    localrule: True
     input:
         runs=f"{RESULTS}/tables/runs.csv",
         matrices=f"{RESULTS}/tables/matrices.csv",
@@ -23,6 +24,7 @@ rule figure:
 
 
 rule regression_fits:
+    localrule: True
     input:
         predictions=f"{RESULTS}/tables/regression_predictions.csv",
         code=[workflow.source_path("../scripts/figures.py"), workflow.source_path("../../hnet/analysis/figures.py")],
@@ -45,6 +47,7 @@ rule regression_fits:
 
 
 rule split_cifar_figure:
+    localrule: True
     input:
         runs=f"{RESULTS}/tables/runs.csv",
         code=[
@@ -72,6 +75,7 @@ rule split_cifar_figure:
 
 
 rule permuted_100_figure:
+    localrule: True
     input:
         runs=f"{RESULTS}/tables/runs.csv",
         code=[

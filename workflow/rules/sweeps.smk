@@ -22,6 +22,9 @@ rule train_sweep:
     threads: config["threads_per_run"]
     resources:
         gpu=1 if config["gpu"] else 0,
+        gpu_share=job_resource("gpu_share"),
+        mem_mb=job_resource("mem_mb"),
+        runtime=job_resource("runtime"),
     conda:
         "../../environment.yml"
     shell:
@@ -32,6 +35,7 @@ rule train_sweep:
 
 
 rule sweep:
+    localrule: True
     input:
         runs=sweep_inputs,
         code=[workflow.source_path("../scripts/sweep.py"), workflow.source_path("../../hnet/analysis/sweeps.py")],

@@ -22,6 +22,9 @@ rule train:
     threads: config["threads_per_run"]
     resources:
         gpu=1 if config["gpu"] else 0,
+        gpu_share=job_resource("gpu_share"),
+        mem_mb=job_resource("mem_mb"),
+        runtime=job_resource("runtime"),
     conda:
         "../../environment.yml"
     shell:
