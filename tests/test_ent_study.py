@@ -122,7 +122,7 @@ def _fake_study(variant, seed, val_by_rule, k=2):
 def test_report_selects_the_pair_with_the_best_mean_validation_accuracy_and_weighs_the_noise():
     import pandas as pd
 
-    from hnet.analysis.report import ent_study_section
+    from hnet.analysis.ent_report import ent_study_section
     published = pd.DataFrame([{"benchmark": "split_mnist", "scenario": "cl3", "method": "hnet_ent",
                                "quantity": "final_mean", "value": 69.48, "sem": 0.8, "source": "paper"}])
     studies = [_fake_study("paper", 1, {"entropy (paper)": 50, "other": 60}),

@@ -48,6 +48,7 @@ rule report:
         runs=f"{RESULTS}/tables/runs.csv",
         excluded=f"{RESULTS}/tables/excluded_runs.csv",
         published=config["published"],
+        authors=config["authors_code"],
         studies=ent_study_results(),
         split_cifar=[p for p in split_cifar_outputs() if p.endswith(".md")],
         sweeps=[p for p in sweep_outputs() if p.endswith(".md")],
@@ -59,6 +60,7 @@ rule report:
         f"{RESULTS}/logs/report.log",
     params:
         tolerance=config["tolerance"],
+        verdicts=config["verdicts"],
         config_name=config["name"],
         expected=expected_seeds(),
     conda:

@@ -4,13 +4,14 @@ import sys
 
 import pandas as pd
 
-from hnet.analysis.report import build_report, ent_study_section, provenance_section
+from hnet.analysis.ent_report import ent_study_section
+from hnet.analysis.report import build_report, provenance_section
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 sys.stderr = open(sm.log[0], "w")
 runs = pd.read_csv(sm.input.runs)
-text = build_report(runs, pd.read_csv(sm.input.published), dict(sm.params.tolerance),
-                    sm.params.config_name, dict(sm.params.expected))
+text = build_report(runs, pd.read_csv(sm.input.published), dict(sm.params.tolerance), sm.params.config_name,
+                    dict(sm.params.expected), pd.read_csv(sm.input.authors), sm.params.verdicts)
 head, _, rest = text.partition("## Reproduced beside published")
 text = head + provenance_section(runs, pd.read_csv(sm.input.excluded)) + "## Reproduced beside published" + rest
 studies = [json.loads(open(p).read()) for p in sm.input.studies]

@@ -1,0 +1,50 @@
+"""The report: reproduced numbers beside the published ones and the authors' code on the same data."""
+
+import pandas as pd
+
+from hnet.analysis.report import build_report
+
+TOL = {"accuracy_points": 1.0, "mse_factor": 2.0}
+PUBLISHED = pd.DataFrame([
+    {"benchmark": "split_mnist", "scenario": "cl1", "method": "hnet", "quantity": "final_mean", "value": 99.8,
+     "sem": None, "source": "paper"},
+    {"benchmark": "split_mnist", "scenario": "cl3", "method": "hnet_ent", "quantity": "final_mean", "value": 69.48,
+     "sem": 0.8, "source": "paper"}])
+
+
+def runs(method, scenario, values, sha="abc"):
+    return pd.DataFrame([{"benchmark": "split_mnist", "scenario": scenario, "method": method, "seed": s + 1,
+                          "metric": "accuracy", "task": 1, "final": v, "during": v, "final_mean": v,
+                          "during_mean": v, "bwt": 0.0, "forgetting": 0.0, "wall_time_s": 1.0,
+                          "data_sha256": sha} for s, v in enumerate(values)])
+
+
+def authors(sha="abc"):
+    return pd.DataFrame([{"benchmark": "split_mnist", "scenario": "cl1", "method": "hnet", "seed": s, "final_mean": v,
+                          "data_sha256": sha} for s, v in ((1, 99.2), (2, 99.0), (3, 98.9))])
+
+
+def row(text, method):
+    return next(line for line in text.splitlines() if f"| {method} | final_mean |" in line).split(" | ")
+
+
+def test_verdict_uses_the_authors_code_on_the_same_data():
+    r = pd.concat([runs("hnet", "cl1", [99.0, 99.1, 99.05]), runs("hnet_ent", "cl3", [50.0, 52.0])])
+    text = build_report(r, PUBLISHED, TOL, "paper", {"split_mnist": 3}, authors())
+    hnet = row(text, "hnet")
+    assert hnet[4] == "99.80" and hnet[5].startswith("99.03 ± 0.09 (n=3)") and hnet[9] == "yes"
+    assert hnet[10] == "authors' code"  # 0.77 points below the paper, within tolerance of the same-data reference
+    ent = row(text, "hnet_ent")
+    assert ent[5] == "—" and ent[9] == "**no**" and ent[10] == "published"
+
+
+def test_the_authors_code_on_other_data_is_not_shown():
+    text = build_report(runs("hnet", "cl1", [99.0, 99.1]), PUBLISHED, TOL, "paper", {"split_mnist": 3},
+                        authors(sha="other"))
+    assert row(text, "hnet")[5] == "—" and row(text, "hnet")[10] == "published"
+
+
+def test_no_verdicts_for_smoke_test_configurations():
+    text = build_report(runs("hnet", "cl1", [90.0]), PUBLISHED, TOL, "quick", {"split_mnist": 2}, authors(),
+                        verdicts=False)
+    assert "No verdicts" in text and row(text, "hnet")[9] == "not comparable"
