@@ -10,12 +10,13 @@ whatever the number of tasks, with exactly the same gradient; c is tracked so th
 import torch
 
 from baselines import fisher
-from baselines.fisher import diagonal_fisher
+from baselines.fisher import task_fisher
 from hnet.core import REQUIRED, Setting, TargetNetMethod
 
 
 class EWC(TargetNetMethod):
     name = "ewc"
+    packable = True
     settings = {"ewc_lambda": Setting(REQUIRED, "penalty strength λ"), **fisher.SETTINGS}
     state = ("fisher_sum", "weighted_sum", "mean", "constant", "sq_sum")
 
@@ -28,8 +29,7 @@ class EWC(TargetNetMethod):
         self.sq_sum = 0.0  # sum_t F_t θ*_t^2, for c
 
     def task_fisher(self, task, data):
-        return diagonal_fisher(self.forward, self.params, self.scenario,
-                               data.iterate(256, self.cfg["fisher_samples"]), seen=task + 1)
+        return task_fisher(self, data, task + 1, self.cfg["fisher_samples"])
 
     def end_task(self, task, data):
         fisher = self.task_fisher(task, data)

@@ -5,3 +5,4 @@ from hnet.core import TargetNetMethod
 
 class Finetune(TargetNetMethod):
     name = "finetune"
+    packable = True

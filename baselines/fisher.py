@@ -69,3 +69,18 @@ def diagonal_fisher(forward: Callable[[Tensor, list[Tensor]], Tensor], params: l
                 for f, g in zip(fisher, grads):
                     f += torch.einsum("n,n...->...", ws[sl], g.pow(2))
     return [f / max(n_samples, 1) for f in fisher]
+
+
+def task_fisher(method, data, seen: int, limit: int | None) -> list[Tensor]:
+    """The diagonal Fisher of ``method``'s network on a phase's data. With packed seeds (the data
+    has ``per_seed`` phases and the weights a leading seed dimension) each seed's Fisher is computed
+    on its own data, with its own random stream, exactly as an unpacked run would."""
+    per_seed = getattr(data, "per_seed", None)
+    if per_seed is None:
+        return diagonal_fisher(method.forward, method.params, method.scenario, data.iterate(256, limit), seen)
+    parts = []
+    for k, seed_data in enumerate(per_seed):
+        with data.rng(k):
+            weights = [p[k] for p in method.params]
+            parts.append(diagonal_fisher(method.forward, weights, method.scenario, seed_data.iterate(256, limit), seen))
+    return [torch.stack(f) for f in zip(*parts)]

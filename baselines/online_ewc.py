@@ -6,12 +6,13 @@ and van de Ven & Tolias' code's). Fisher definition: see ``hnet.fisher``.
 """
 
 from baselines import fisher
-from baselines.fisher import diagonal_fisher
+from baselines.fisher import task_fisher
 from hnet.core import REQUIRED, Setting, TargetNetMethod
 
 
 class OnlineEWC(TargetNetMethod):
     name = "online_ewc"
+    packable = True
     settings = {"ewc_lambda": Setting(REQUIRED, "penalty strength λ"),
                 "gamma": Setting(REQUIRED, "decay γ of the running Fisher"), **fisher.SETTINGS}
     state = ("fisher", "anchor")
@@ -22,8 +23,7 @@ class OnlineEWC(TargetNetMethod):
         self.anchor = None
 
     def end_task(self, task, data):
-        new = diagonal_fisher(self.forward, self.params, self.scenario,
-                              data.iterate(256, self.cfg["fisher_samples"]), seen=task + 1)
+        new = task_fisher(self, data, task + 1, self.cfg["fisher_samples"])
         gamma = self.cfg["gamma"]
         self.fisher = new if self.fisher is None else [gamma * f + n for f, n in zip(self.fisher, new)]
         self.anchor = [p.detach().clone() for p in self.params]

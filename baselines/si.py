@@ -13,6 +13,7 @@ from hnet.core import REQUIRED, Setting, TargetNetMethod
 
 class SI(TargetNetMethod):
     name = "si"
+    packable = True
     settings = {"si_c": Setting(REQUIRED, "penalty strength c"),
                 "si_epsilon": Setting(0.1, "damping ξ of the importance estimate (van de Ven & Tolias' code: "
                                               "--epsilon, default 0.1)")}

@@ -78,7 +78,7 @@ def test_online_ewc_running_fisher_follows_the_gamma_recursion(monkeypatch):
     _two_params(m, [0.0, 0.0])
     values = [torch.tensor([1.0, 2.0]), torch.tensor([4.0, 0.0]), torch.tensor([0.0, 8.0])]
     it = iter(values)
-    monkeypatch.setattr("baselines.online_ewc.diagonal_fisher", lambda *a, **k: [next(it)])
+    monkeypatch.setattr("baselines.online_ewc.task_fisher", lambda *a, **k: [next(it)])
     for t in range(3):
         m.end_task(t, type("D", (), {"iterate": lambda self, *a: []})())
     expected = 0.25 * values[0] + 0.5 * values[1] + values[2]

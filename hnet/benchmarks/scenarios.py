@@ -58,11 +58,20 @@ class Scenario:
         return mask, offset + labels
 
     def loss(self, outputs: Tensor, task_ids: Tensor, labels: Tensor, seen: int) -> Tensor:
+        """Mean loss of a batch; for packed seeds (outputs ``(S, B, n)``) the sum over seeds of each
+        seed's mean, so that every seed's gradient is exactly its own loss's."""
+        if outputs.dim() == 3:
+            s, b = outputs.shape[:2]
+            per = self._loss(outputs.flatten(0, 1), task_ids.flatten(), labels.flatten(0, 1), seen, "none")
+            return per.view(s, b, -1).mean((1, 2)).sum() if self.regression else per.view(s, b).mean(1).sum()
+        return self._loss(outputs, task_ids, labels, seen, "mean")
+
+    def _loss(self, outputs: Tensor, task_ids: Tensor, labels: Tensor, seen: int, reduction: str) -> Tensor:
         mask, target = self.mask_and_target(task_ids, labels, seen)
         if self.regression:
             pred = outputs.gather(1, target[:, None])
-            return F.mse_loss(pred, labels)
-        return F.cross_entropy(outputs.masked_fill(~mask, float("-inf")), target)
+            return F.mse_loss(pred, labels, reduction=reduction)
+        return F.cross_entropy(outputs.masked_fill(~mask, float("-inf")), target, reduction=reduction)
 
     def masked_logits(self, outputs: Tensor, task: int, seen: int) -> Tensor:
         """Logits of one task's test batch restricted to its active units (inactive = -inf)."""

@@ -7,6 +7,8 @@ and ``predictor`` for evaluation. A method says what it needs and keeps:
 - ``supports``: the scenarios it can be evaluated in (the workflow leaves other cells out);
 - ``needs_flat_input``: it only works on vector inputs (e.g. an MLP-based VAE), so image
   benchmarks leave it out; ``classification_only``: regression benchmarks leave it out;
+- ``packable``: its step works on weights with a leading seed dimension, so several seeds can be
+  trained as one batched model (``hnet.run.packed``);
 - ``settings``: its implementation switches as typed defaults (``Setting``); paper
   hyperparameters come from the presets;
 - ``state``: the names of the attributes a checkpoint must hold to continue after a finished
@@ -33,12 +35,17 @@ from hnet.settings import REQUIRED, Setting  # noqa: F401 (re-exported)
 
 @dataclass
 class Context:
-    """What a method may know about the run: the task stream, the scenario, its config, the device."""
+    """What a method may know about the run: the task stream, the scenario, its config, the device.
+
+    ``target_factory`` replaces ``hnet.nets.build_target`` when set (seed packing gives methods a
+    target network whose weights carry a leading seed dimension).
+    """
 
     benchmark: Benchmark
     scenario: Scenario
     cfg: dict
     device: torch.device
+    target_factory: Callable | None = None
 
 
 class Method(Stateful):
@@ -46,6 +53,7 @@ class Method(Stateful):
     supports: ClassVar[frozenset[str]] = frozenset(SCENARIOS)
     needs_flat_input: ClassVar[bool] = False
     classification_only: ClassVar[bool] = False
+    packable: ClassVar[bool] = False  # S seeds can train as one batched model (hnet.run.packed)
     settings: ClassVar[dict[str, Setting]] = {}
 
     def __init__(self, ctx: Context):

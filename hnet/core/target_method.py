@@ -24,7 +24,7 @@ class TargetNetMethod(Method):
 
     def __init__(self, ctx: Context):
         super().__init__(ctx)
-        self.net = build_target(self.cfg, ctx.benchmark.input_shape, ctx.scenario.n_outputs)
+        self.net = (ctx.target_factory or build_target)(self.cfg, ctx.benchmark.input_shape, ctx.scenario.n_outputs)
         self.params = [p.to(self.device).requires_grad_() for p in self.net.init_params()]
         self.net_state = [s.to(self.device) for s in self.net.init_state()]
         self.optimizer = self._new_optimizer()

@@ -49,6 +49,7 @@ def select_by_entropy(heads: Tensor) -> tuple[Tensor, Tensor]:
 class HNETEntropy(HNET):
     name = "hnet_ent"
     supports = frozenset({"cl2", "cl3"})
+    packable = False  # its entropy-based task inference is not implemented for packed seeds
 
     def __init__(self, ctx: Context):
         self.eval_scenario = ctx.scenario

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from hnet.core import Context, Method, Setting
+from hnet.methods.packed_hnet import PackedHNET
 from hnet.methods.protected import ProtectedHypernet, hnet_settings, hypernet_settings
 from hnet.nets import build_target
 
@@ -20,6 +21,12 @@ from hnet.nets import build_target
 class HNET(Method):
     name = "hnet"
     supports = frozenset({"cl1"})
+    packable = True
+
+    @classmethod
+    def packed(cls, ctx: Context, seeds: list[int], seed_rng):
+        """S seeds as one batched model (``hnet.methods.packed_hnet``)."""
+        return PackedHNET(ctx, seeds, seed_rng)
     settings = {**hypernet_settings(),
                 "bn_stats_per_task": Setting(True, "a fresh set of running statistics per task (false: one "
                                                    "shared set, for hypernetwork fine-tuning)")}

@@ -52,15 +52,24 @@ class Snapshot:
     @classmethod
     @torch.no_grad()
     def take(cls, hnet: HyperNetwork, embs: Tensor) -> "Snapshot":
-        a = hnet.out.weight.detach().clone()
+        return cls.take_from(hnet, dict(hnet.named_parameters()), embs)
+
+    @classmethod
+    @torch.no_grad()
+    def take_from(cls, hnet: HyperNetwork, params: Params, embs: Tensor) -> "Snapshot":
+        """The snapshot of ``hnet`` with parameters ``params`` (e.g. one seed's of packed seeds)."""
+        a = params["out.weight"].detach().clone()
         m = hnet.last_chunk_rows
         return cls(
             out_weight=a,
-            out_bias=hnet.out.bias.detach().clone(),
-            features=hnet.features(embs).detach(),
+            out_bias=params["out.bias"].detach().clone(),
+            features=hnet.features(embs, params).detach(),
             gram_top=a[:m].T @ a[:m],
             gram_bottom=a[m:].T @ a[m:],
         )
+
+    def as_tuple(self) -> tuple[Tensor, ...]:
+        return (self.out_weight, self.out_bias, self.features, self.gram_top, self.gram_bottom)
 
 
 def _gram_block(m_new: Tensor, a_old: Tensor, gram_old: Tensor, z1: Tensor, z2: Tensor) -> Tensor:

@@ -14,7 +14,7 @@ from hnet.core import REQUIRED, DivergenceError
 from hnet.registry import method_class, method_names, supported
 from hnet.errors import UserError
 from hnet.run.config import read_overrides
-from hnet.run.execute import Job, execute
+from hnet.run.execute import Job, execute, execute_packed
 
 log = logging.getLogger("hnet")
 
@@ -43,22 +43,39 @@ def job_from_args(args: argparse.Namespace) -> Job:
                args.keep_checkpoint)
 
 
+def packed_jobs(args: argparse.Namespace) -> list[Job]:
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise UserError(f"--seeds {args.seeds!r}: expected comma-separated integers") from None
+    if "{seed}" not in args.out or len(set(seeds)) != len(seeds) or not seeds:
+        raise UserError("--out must contain {seed} and --seeds must list distinct seeds")
+    overrides = read_overrides(args.config, args.set)
+    return [Job(args.benchmark, args.scenario, args.method, seed, Path(args.out.format(seed=seed)), overrides,
+                args.data_dir, not args.no_download, args.device) for seed in seeds]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m hnet", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="train one benchmark x scenario x method x seed and write its results")
-    r.add_argument("--benchmark", required=True)
-    r.add_argument("--scenario", required=True)
-    r.add_argument("--method", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--benchmark", required=True)
+    common.add_argument("--scenario", required=True)
+    common.add_argument("--method", required=True)
+    common.add_argument("--config", help="YAML file of config overrides (key: value)")
+    common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
+    common.add_argument("--data-dir", default="data", help="torchvision root holding MNIST/raw (default: data)")
+    common.add_argument("--no-download", action="store_true", help="never download datasets")
+    common.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    r = sub.add_parser("run", parents=[common], help="train one benchmark x scenario x method x seed and write its results")
     r.add_argument("--seed", type=int, required=True)
     r.add_argument("--out", required=True, help="run folder: metrics.json, matrix.csv, checkpoint.pt")
-    r.add_argument("--config", help="YAML file of config overrides (key: value)")
-    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
-    r.add_argument("--data-dir", default="data", help="torchvision root holding MNIST/raw (default: data)")
-    r.add_argument("--no-download", action="store_true", help="never download datasets")
-    r.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     r.add_argument("--keep-checkpoint", action="store_true", default=os.environ.get("HNET_KEEP_CHECKPOINT") == "1",
                    help="keep checkpoint.pt after finishing (default: HNET_KEEP_CHECKPOINT=1 in the environment)")
+    pk = sub.add_parser("run-packed", parents=[common], add_help=True,
+                        help="train several seeds of one cell as one batched model (methods with packable=True)")
+    pk.add_argument("--seeds", required=True, help="comma-separated seeds, e.g. 1,2,3")
+    pk.add_argument("--out", required=True, help="run folder template with {seed}, e.g. runs/x/seed{seed}")
     sub.add_parser("list", help="print benchmarks, scenarios and methods as JSON")
     return p
 
@@ -70,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(grid(), indent=2))
         return 0
     try:
+        if args.command == "run-packed":
+            results = execute_packed(packed_jobs(args))
+            log.info("%d packed seeds: final means %s", len(results), [round(r["final_mean"], 4) for r in results])
+            return 0
         result = execute(job_from_args(args))
     except UserError as err:  # a foreseeable mistake or environment problem: one line, no traceback
         print(f"ERROR {err}", file=sys.stderr)

@@ -20,6 +20,7 @@ from hnet.registry import method_class
 from hnet.run import provenance
 from hnet.run.config import fingerprint, resolve
 from hnet.run.io import atomic_torch_save, atomic_write_json, atomic_write_text
+from hnet.run.packed import run_packed
 from hnet.run.seeding import rng_state, seed_everything, set_rng_state
 
 log = logging.getLogger("hnet")
@@ -109,38 +110,73 @@ def execute(job: Job, fault=None) -> dict:
 
     state = run_loop(bench, scenario, method, cfg, generator, state, save_checkpoint, job.label, fault)
 
+    predictions = regression_predictions(bench, method.predictor) if bench.regression else None
+    result = write_run(job, cfg, sources, device, bench, state, method.info(), predictions, started)
+    if not job.keep_checkpoint:
+        ckpt_path.unlink(missing_ok=True)
+    return result
+
+
+def write_run(job: Job, cfg: dict, sources: dict, device: torch.device, bench, state: LoopState,
+              method_info: dict, predictions: list | None, started: float) -> dict:
+    """The run folder's metrics.json and matrix.csv (the documented format)."""
+    out = Path(job.out)
     summary = metrics.summarize(state.matrix, bench.metric)
-    if bench.regression:  # the toy regression's fits after all tasks (the paper's Fig. 2)
-        summary["predictions"] = regression_predictions(bench, method)
+    if predictions is not None:  # the toy regression's fits after all tasks (the paper's Fig. 2)
+        summary["predictions"] = predictions
     runtime = provenance.runtime(device)
     data = provenance.data_provenance(job.benchmark, cfg, job.data_dir)
     result = {
         "benchmark": job.benchmark, "dataset": data["dataset"], "label": label(job.benchmark, cfg.get("dataset")),
-        "scenario": job.scenario, "method": job.method, "seed": job.seed, "fingerprint": run_fingerprint,
+        "scenario": job.scenario, "method": job.method, "seed": job.seed,
+        "fingerprint": fingerprint(job.benchmark, job.scenario, job.method, job.seed, cfg),
         "metric": bench.metric, "matrix": state.matrix, **summary,
         "wall_time_s": time.perf_counter() - started,
         "train_time_s": state.train_seconds,
         "iterations_per_s": state.train_steps / max(state.train_seconds, 1e-9),
         "device": runtime["device_name"] if device.type == "cuda" else "cpu",
-        "method_info": method.info(), "config": cfg, "sources": sources,
+        "method_info": method_info, "config": cfg, "sources": sources,
         "provenance": {"code": provenance.code_provenance(), "data": data, "runtime": runtime},
     }
     header = ",".join(f"task{i + 1}" for i in range(bench.n_tasks))
     rows = [",".join("" if v != v else f"{v:.6g}" for v in row) for row in state.matrix]
     atomic_write_text(out / "matrix.csv", "\n".join([header, *rows]) + "\n")
     atomic_write_json(out / "metrics.json", result)
-    if not job.keep_checkpoint:
-        ckpt_path.unlink(missing_ok=True)
     return result
 
 
+def execute_packed(jobs: list[Job]) -> list[dict]:
+    """Seeds of one cell trained as one batched model (``hnet.run.packed``); a run folder per seed."""
+    first = jobs[0]
+    if any((j.benchmark, j.scenario, j.method, j.overrides) != (first.benchmark, first.scenario, first.method,
+                                                                 first.overrides) for j in jobs):
+        raise ConfigError("packed seeds must share benchmark, scenario, method and overrides")
+    for job in jobs:
+        if not 0 <= job.seed <= MAX_SEED:
+            raise ConfigError(f"--seed {job.seed}: expected an integer in 0..{MAX_SEED}")
+        check_writable(Path(job.out))
+    cfg, sources = resolve(first.benchmark, first.scenario, first.method, first.overrides)
+    device = resolve_device(first.device)
+    started = time.perf_counter()
+    bench = build_benchmark(first.benchmark, {**cfg, "data_dir": first.data_dir, "download": first.download}).to(device)
+    scenario = Scenario(first.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
+    label_ = f"{first.benchmark}/{first.scenario}/{first.method}"
+    method, states, predictor = run_packed(bench, scenario, first.method, cfg, [j.seed for j in jobs], device, label_)
+    results = []
+    for k, (job, state) in enumerate(zip(jobs, states)):
+        predictions = regression_predictions(bench, lambda t, k=k: predictor(k, t)) if bench.regression else None
+        results.append(write_run(job, cfg, sources, device, bench, state, method.info(), predictions, started))
+    return results
+
+
 @torch.no_grad()
-def regression_predictions(bench, method) -> list[dict]:
+def regression_predictions(bench, predictor) -> list[dict]:
+    """``predictor(task)`` -> a function of the inputs, as ``Method.predictor``."""
     out = []
     for task in bench.tasks:
         x = task.x_test
         lo = task.index  # cl1: one output unit per task
-        y = method.predictor(task.index)(x)[:, lo : lo + 1]
+        y = predictor(task.index)(x)[:, lo : lo + 1]
         out.append({"task": task.index + 1, "x": x.flatten().tolist(), "y_true": task.y_test.flatten().tolist(),
                     "y_pred": y.flatten().tolist()})
     return out
