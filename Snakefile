@@ -18,13 +18,16 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/common_sweeps.smk"
+include: "workflow/rules/common_plan.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/train_packed.smk"
 include: "workflow/rules/ent_study.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/embedding_grid.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/plan.smk"
 
 
 # Baselines run by their own rules (someone else's code): every rule file in rules/external/.

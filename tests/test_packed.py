@@ -9,7 +9,7 @@ from hnet.benchmarks import Benchmark, Scenario, Task
 from hnet.core import Context, run_loop
 from hnet.registry import method_class, method_names
 from hnet.run.config import resolve
-from hnet.run.packed import check_packable, run_packed
+from hnet.run.packed import check_packable, pack_unsupported_reason, run_packed
 from hnet.run.seeding import seed_everything
 
 SEEDS = (1, 2, 5)
@@ -79,4 +79,10 @@ def test_methods_that_cannot_be_packed_say_so():
     unpackable = [m for m in method_names() if not method_class(m).packable]
     assert unpackable  # e.g. joint training, the replay methods
     with pytest.raises(ValueError, match="cannot be packed"):
-        check_packable(unpackable[0])
+        check_packable(unpackable[0], {}, (784,))
+
+
+def test_only_targets_that_take_stacked_weights_are_packed():
+    assert pack_unsupported_reason("hnet", resolve("split_mnist", "cl1", "hnet")[0], (784,)) is None
+    cifar = resolve("split_cifar", "cl1", "ewc")[0]
+    assert "ResNet cannot apply stacked weights" in pack_unsupported_reason("ewc", cifar, (3, 32, 32))

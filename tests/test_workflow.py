@@ -1,5 +1,6 @@
 """The Snakemake workflow: lint, the paper DAG's size, a real tiny run, rerun behaviour, config checks."""
 
+import json
 import os
 import re
 import subprocess
@@ -7,6 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+import json
+
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -135,6 +139,41 @@ def test_editing_plotting_code_reruns_plots_never_training(tiny_run):
         assert "train" not in job_counts(snakemake(*args, "-n").stdout + "\nJob stats:\n")
     finally:
         os.utime(training_code, (stat.st_atime, stat.st_mtime))
+
+
+def with_config(args: list[str], *items: str) -> list[str]:
+    """``args`` with more ``--config`` items."""
+    i = args.index("--config")
+    return [*args[: i + 1], *items, *args[i + 1 :]]
+
+
+def test_packed_seeds_equal_the_unpacked_runs_and_switching_packing_retrains_nothing(tiny_run, tmp_path):
+    results, args, _ = tiny_run
+    # The same configuration with seeds packed in pairs: nothing to retrain (same params).
+    counts = job_counts(snakemake(*with_config(args, "pack_seeds=2"), "-n").stdout + "\nJob stats:\n")
+    assert not any(rule.startswith("train") for rule in counts)
+    # A fresh results folder: the regression cells train packed, one job per cell, and each seed's
+    # metrics.json equals (float32 summation order aside) the unpacked run's.
+    packed = tmp_path / "results"
+    fresh = [a if not a.startswith("results=") else f"results={packed}" for a in args]
+    snakemake(*with_config(fresh, "pack_seeds=2"), f"{packed}/runs/regression/cl1/hnet/seed2/metrics.json",
+              f"{packed}/runs/regression/cl1/finetune/seed1/metrics.json")
+    for method in ("hnet", "finetune"):
+        assert (packed / "logs" / "train_packed" / "regression" / "cl1" / method / "seeds1-2.log").exists()
+        for seed in (1, 2):
+            one = json.loads((results / "runs" / "regression" / "cl1" / method / f"seed{seed}" / "metrics.json").read_text())
+            two = json.loads((packed / "runs" / "regression" / "cl1" / method / f"seed{seed}" / "metrics.json").read_text())
+            assert (two["seed"], two["fingerprint"]) == (seed, one["fingerprint"])
+            assert np.allclose(np.array(two["matrix"], float), np.array(one["matrix"], float), rtol=1e-3, equal_nan=True)
+    assert not (packed / "logs" / "train").exists()
+
+
+def test_gpu_pool_comes_from_the_config_unless_given_on_the_command_line(tiny_run):
+    _, args, _ = tiny_run
+    out = (lambda p: p.stdout + p.stderr)(snakemake(*with_config(args, "gpu=True", "gpus=2", "gpu_memory_mb=1000"), "-n"))
+    assert "GPU pool: gpu_share=200 gpu_mem_mb=2000" in out
+    out = (lambda p: p.stdout + p.stderr)(snakemake(*with_config(args, "gpu=True"), "-n", "--resources", "gpu_share=50"))
+    assert "GPU pool: gpu_share=50" in out
 
 
 @pytest.mark.parametrize("change,message", [

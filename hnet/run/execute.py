@@ -47,11 +47,27 @@ class Job:
 
 
 def resolve_device(name: str) -> torch.device:
+    """``auto``: the visible GPU with the most free memory (several jobs share a machine's GPUs,
+    each job landing on the least loaded one), else the CPU."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        free = [free_gpu_memory(i) for i in range(torch.cuda.device_count())]
+        device = torch.device("cuda", max(range(len(free)), key=free.__getitem__))
+        torch.cuda.set_device(device)  # so that code using the current device uses this one
+        return device
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("--device cuda requested but CUDA is not available")
     return torch.device(name)
+
+
+def free_gpu_memory(index: int) -> int:
+    """Free memory of GPU ``index`` in bytes, from NVML when available: it does not create a CUDA
+    context on every GPU, as ``mem_get_info`` does."""
+    try:
+        return torch.cuda.get_device_properties(index).total_memory - torch.cuda.device_memory_used(index)
+    except Exception:  # no pynvml (nvidia-ml-py): ask the driver through a context
+        return torch.cuda.mem_get_info(index)[0]
 
 
 def check_writable(out: Path) -> None:

@@ -72,9 +72,21 @@ class PackedPhase:
             torch.set_rng_state(outer)
 
 
-def check_packable(method: str) -> None:
+def pack_unsupported_reason(method: str, cfg: dict, input_shape: Sequence[int]) -> str | None:
+    """Why seeds of a cell (run config ``cfg``, one sample of shape ``input_shape``) cannot be
+    packed, or None when they can."""
     if not method_class(method).packable:
-        raise ValueError(f"method {method!r} cannot be packed (Method.packable is false); run its seeds unpacked")
+        return f"method {method!r} cannot be packed (Method.packable is false)"
+    net = build_target(cfg, tuple(input_shape), 1)  # shapes only: no weights are allocated
+    if not net.batched_weights:
+        return f"target network {type(net).__name__} cannot apply stacked weights"
+    return None
+
+
+def check_packable(method: str, cfg: dict, input_shape: Sequence[int]) -> None:
+    reason = pack_unsupported_reason(method, cfg, input_shape)
+    if reason:
+        raise ValueError(f"{reason}; run its seeds unpacked")
 
 
 def seed_predictor(method, k: int, task: int):
@@ -102,7 +114,7 @@ def run_packed(bench: Benchmark, scenario: Scenario, method_name: str, cfg: dict
                device: torch.device, label: str = ""):
     """Train ``seeds`` of one cell as one batched model: (the packed method, one LoopState per seed,
     ``predictor(k, task)``)."""
-    check_packable(method_name)
+    check_packable(method_name, cfg, bench.input_shape)
     cls = method_class(method_name)
     if hasattr(cls, "packed"):  # a method with its own packed implementation (HNET)
         method = cls.packed(Context(bench, scenario, cfg, device), list(seeds), seed_everything)

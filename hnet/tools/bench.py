@@ -20,6 +20,7 @@ from hnet.core import Context
 from hnet.methods.lookahead import adam_step_delta
 from hnet.registry import method_class
 from hnet.run.config import resolve
+from hnet.run.execute import resolve_device
 
 
 def _sync(device):
@@ -108,12 +109,21 @@ def main(argv=None) -> int:
     ap.add_argument("--only-ent", action="store_true", help="only the HNET+ENT evaluation benchmark")
     ap.add_argument("--cifar", action="store_true", help="only the split CIFAR lines (ResNet-32, ZenkeNet)")
     ap.add_argument("--cifar-epoch", action="store_true", help="with --cifar: also time one full epoch of task 1")
+    ap.add_argument("--packing", action="store_true",
+                    help="only the seed-packing lines: runs/h unpacked vs S seeds packed (hnet.tools.bench_packing)")
+    ap.add_argument("--pack-sizes", default="5,20", help="with --packing: the S values (default 5,20)")
+    ap.add_argument("--pack-iterations", type=int, default=50, help="with --packing: iterations per task of the timed runs")
     args = ap.parse_args(argv)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if args.device == "auto" else args.device))
+    device = resolve_device(args.device)
     print(f"device: {device} ({torch.get_num_threads()} CPU threads)")
     if args.only_ent:
         ent_evaluation(device, args.per_sample_subset)
+        return 0
+    if args.packing:
+        from hnet.tools.bench_packing import packing_lines
+
+        sizes = tuple(int(v) for v in args.pack_sizes.split(","))
+        packing_lines(device, sizes, args.pack_iterations, max(2, args.repeats // 10))
         return 0
     if args.cifar:
         from hnet.tools.bench_cifar import cifar_lines

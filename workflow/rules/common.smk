@@ -131,31 +131,63 @@ wildcard_constraints:
 
 
 # What a training job of each benchmark asks the scheduler for. gpu_share: percent of one GPU (small
-# MLP runs share a GPU, PermutedMNIST-100 and CIFAR take a whole one); mem_mb: host memory; runtime:
-# a SLURM time limit in minutes (a job that hits it is resubmitted and resumes from its checkpoint).
-# A benchmark entry may set `runtime_minutes` to change the limit.
+# MLP runs share a GPU, PermutedMNIST-100 and CIFAR take a whole one); gpu_mem_mb: GPU memory, an
+# estimate (CUDA context ~500 MB + the benchmark's tensors on the device + model and optimiser state;
+# PermutedMNIST permutes on the fly, so its tasks share one copy of the images); mem_mb: host memory;
+# runtime: a SLURM time limit in minutes (a job that hits it is resubmitted and resumes from its
+# checkpoint). A benchmark entry may set `runtime_minutes` to change the limit.
 JOB_CLASS = {
-    "regression": {"gpu_share": 10, "mem_mb": 1500, "runtime": 30},
-    "split_mnist": {"gpu_share": 20, "mem_mb": 3000, "runtime": 240},
-    "permuted_mnist": {"gpu_share": 25, "mem_mb": 4000, "runtime": 720},
-    "permuted_mnist_100": {"gpu_share": 100, "mem_mb": 8000, "runtime": 2880},
-    "split_cifar": {"gpu_share": 100, "mem_mb": 6000, "runtime": 2880},
-    "split_cifar_zenke": {"gpu_share": 50, "mem_mb": 6000, "runtime": 720},
+    "regression": {"gpu_share": 10, "gpu_mem_mb": 600, "mem_mb": 1500, "runtime": 30},
+    "split_mnist": {"gpu_share": 20, "gpu_mem_mb": 1000, "mem_mb": 3000, "runtime": 240},
+    "permuted_mnist": {"gpu_share": 25, "gpu_mem_mb": 1500, "mem_mb": 4000, "runtime": 720},
+    "permuted_mnist_100": {"gpu_share": 100, "gpu_mem_mb": 2500, "mem_mb": 8000, "runtime": 2880},
+    "split_cifar": {"gpu_share": 100, "gpu_mem_mb": 3000, "mem_mb": 6000, "runtime": 2880},
+    "split_cifar_zenke": {"gpu_share": 50, "gpu_mem_mb": 3000, "mem_mb": 6000, "runtime": 720},
 }
-DEFAULT_JOB_CLASS = {"gpu_share": 100, "mem_mb": 4000, "runtime": 720}
+DEFAULT_JOB_CLASS = {"gpu_share": 100, "gpu_mem_mb": 4000, "mem_mb": 4000, "runtime": 720}
+GPU_RESOURCES = ("gpu_share", "gpu_mem_mb")
 
 
-def job_resource(key):
-    """A rule's resource `key` from the job's benchmark (wildcard `benchmark`, or the sweep's cell)."""
+def provide_gpu_resources():
+    """On a GPU machine the workflow itself provides the pool that gpu_share and gpu_mem_mb draw
+    from (config `gpus`, `gpu_memory_mb`), unless --resources or a profile already set it: a
+    profile for a cluster sets them beyond reach, since there each job gets its own GPU."""
+    if not config["gpu"]:
+        return
+    pool = {"gpu_share": 100 * config["gpus"]}
+    if config["gpu_memory_mb"]:
+        pool["gpu_mem_mb"] = config["gpus"] * config["gpu_memory_mb"]
+    for name, value in pool.items():
+        if name not in workflow.global_resources:
+            workflow.register_resource(name, value)
+    given = {k: getattr(v, "value", v) for k, v in workflow.global_resources.items() if k in GPU_RESOURCES}
+    print("GPU pool: " + " ".join(f"{k}={v}" for k, v in sorted(given.items(), key=lambda kv: GPU_RESOURCES.index(kv[0]))),
+          file=sys.stderr)
+
+
+provide_gpu_resources()
+
+
+def job_resource(key, seeds=1):
+    """A rule's resource `key` from the job's benchmark (wildcard `benchmark` or `cell`, or the
+    sweep's cell); ``seeds`` packed in one job scale what they share."""
 
     def get(wildcards):
-        lab = wildcards.benchmark if "benchmark" in wildcards.keys() else SWEEPS[wildcards.sweep]["cell"].split("/")[0]
+        if "benchmark" in wildcards.keys():
+            lab = wildcards.benchmark
+        elif "cell" in wildcards.keys():
+            lab = split_cell(wildcards.cell)[0]
+        else:
+            lab = SWEEPS[wildcards.sweep]["cell"].split("/")[0]
         bench = parse_label(lab)[0]
-        if key == "gpu_share" and not config["gpu"]:
+        if key in GPU_RESOURCES and not config["gpu"]:
             return 0
         if key == "runtime" and "runtime_minutes" in config["benchmarks"].get(bench, {}):
-            return config["benchmarks"][bench]["runtime_minutes"]
-        return JOB_CLASS.get(bench, DEFAULT_JOB_CLASS)[key]
+            return config["benchmarks"][bench]["runtime_minutes"] * seeds
+        value = JOB_CLASS.get(bench, DEFAULT_JOB_CLASS)[key]
+        # Packed seeds: one share per seed up to a whole GPU; the data is shared, each further seed
+        # adds its weights, optimiser state and activations (estimated at 200 MB on either side).
+        return {"gpu_share": min(100, value * seeds), "runtime": value * seeds}.get(key, value + 200 * (seeds - 1))
 
     return get
 
@@ -181,16 +213,32 @@ def set_args(overrides):
     return " ".join(f"--set {k}={json.dumps(v, separators=(',', ':'))}" for k, v in overrides.items())
 
 
+def cell_fingerprint(lab, scenario, method):
+    """The fingerprint of a cell's resolved config, seed left out (0 stands for none): what the
+    training rules' params record, the same whether a seed trains alone or packed with others, so
+    that turning seed packing on or off retrains nothing."""
+    return fingerprint(parse_label(lab)[0], scenario, method, 0, RESOLVED[(lab, scenario, method)])
+
+
+def split_cell(cell):
+    """'label/scenario/method' -> (label, scenario, method)."""
+    return tuple(cell.split("/"))
+
+
 def train_params(wildcards):
     """What a training job is: its benchmark, its --set overrides and their fingerprint."""
-    cell = (wildcards.benchmark, wildcards.scenario, wildcards.method)
-    return {"benchmark": parse_label(wildcards.benchmark)[0], "overrides": set_args(cell_overrides(*cell)),
-            "fingerprint": FINGERPRINTS[(*cell, int(wildcards.seed))]}
+    if "cell" in wildcards.keys():
+        cell = split_cell(wildcards.cell)
+    else:
+        cell = (wildcards.benchmark, wildcards.scenario, wildcards.method)
+    return {"benchmark": parse_label(cell[0])[0], "overrides": set_args(cell_overrides(*cell)),
+            "fingerprint": cell_fingerprint(*cell)}
 
 
 def data_inputs(wildcards):
     """The data files a run reads (nothing for the toy regression)."""
-    bench, dataset = parse_label(wildcards.benchmark)
+    lab = split_cell(wildcards.cell)[0] if "cell" in wildcards.keys() else wildcards.benchmark
+    bench, dataset = parse_label(lab)
     return data_paths(bench, {"dataset": dataset} if dataset else {}, config["data_dir"])
 
 

@@ -21,6 +21,7 @@ rule train_ent_study:
     resources:
         gpu=1 if config["gpu"] else 0,
         gpu_share=job_resource("gpu_share"),
+        gpu_mem_mb=job_resource("gpu_mem_mb"),
         mem_mb=job_resource("mem_mb"),
         runtime=job_resource("runtime"),
     conda:

@@ -1,0 +1,245 @@
+"""The cost model: predicted wall time of a configured DAG from short measured probes.
+
+``snakemake --cores 1 --forcerun plan -- plan`` lists the DAG's training jobs (rule ``plan``,
+workflow/rules/plan.smk) and calls this module; it also runs alone on such a job list
+(``python -m hnet.tools.plan --jobs jobs.json``).
+
+Per job class (benchmark x scenario x method x overrides) one probe on this device, with the
+class's real data, network and method hooks: the first ``probe_tasks`` tasks, ``probe_iterations``
+steps each, after a short warm-up. Per phase p it measures the training step, the end-of-task work
+(EWC's Fisher, HNET's stored outputs, ...) and the evaluation per seen task; each is fitted as
+a + b p over the probed phases (the regulariser's growth with the task count) and extrapolated to
+the class's real phases, iteration counts (``phase_iterations``: iterations or epochs) and
+evaluations (every seen task after every phase). A run = process start-up + data loading + that sum.
+The makespan is a greedy longest-first schedule of all runs on the machine's cores (threads_per_run
+each) or GPU shares; it assumes runs sharing a GPU do not slow each other (not measured).
+Measured times of finished jobs (Snakemake's ``benchmark:`` files) are put beside the prediction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from hnet.benchmarks import Scenario, build_benchmark
+from hnet.core import Context, run_loop
+from hnet.core.schedule import phase_iterations
+from hnet.registry import method_class
+from hnet.run.config import resolve
+from hnet.run.execute import resolve_device
+from hnet.run.seeding import seed_everything
+
+
+@dataclass
+class Probe:
+    setup_s: float  # data loading and moving to the device
+    step: list[tuple[int, float]]  # (phase, seconds per training step)
+    end_task: list[tuple[int, float]]  # (phase, seconds)
+    eval_unit: list[tuple[int, float]]  # (phase, seconds per seen task evaluated)
+
+
+def linear(points: list[tuple[int, float]]):
+    """a + b p through the points (least squares); a constant for one point; never below zero."""
+    if len(points) == 1:
+        return lambda p: points[0][1]
+    ps, vs = [p for p, _ in points], [v for _, v in points]
+    mp, mv = statistics.fmean(ps), statistics.fmean(vs)
+    var = sum((p - mp) ** 2 for p in ps)
+    b = sum((p - mp) * (v - mv) for p, v in zip(ps, vs)) / var if var else 0.0
+    return lambda p: max(mv + b * (p - mp), 0.0)
+
+
+def probe(job: dict, data_dir: str, device, iterations: int, max_tasks: int):
+    """(Probe, the class's resolved config, the probed method, the class's full benchmark)."""
+    cfg, _ = resolve(job["benchmark"], job["scenario"], job["method"], job["overrides"])
+    start = time.perf_counter()
+    full = build_benchmark(job["benchmark"], {**cfg, "data_dir": data_dir, "download": False}).to(device)
+    setup = time.perf_counter() - start
+    bench = full.with_tasks(full.tasks[: min(full.n_tasks, max_tasks)])
+    scenario = Scenario(job["scenario"], bench.n_tasks, bench.outputs_per_task, bench.regression)
+    short = {**cfg, "iterations": iterations, "epochs": 0}
+    seed_everything(1)  # warm-up on one task: allocations, kernel selection, lazy imports
+    first = bench.with_tasks(bench.tasks[:1])
+    first_scenario = Scenario(job["scenario"], 1, bench.outputs_per_task, bench.regression)
+    warm = method_class(job["method"])(Context(first, first_scenario, short, device))
+    run_loop(first, first_scenario, warm, {**short, "iterations": 3}, torch.Generator().manual_seed(1))
+    method = method_class(job["method"])(Context(bench, scenario, short, device))
+    end_times, marks = [], []
+    original_end = method.end_task
+
+    def timed_end(p, data):
+        t = time.perf_counter()
+        original_end(p, data)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        end_times.append(time.perf_counter() - t)
+
+    method.end_task = timed_end
+    marks.append((time.perf_counter(), 0.0, 0))
+    run_loop(bench, scenario, method, short, torch.Generator().manual_seed(1),
+             on_phase_end=lambda st: marks.append((time.perf_counter(), st.train_seconds, st.train_steps)))
+    phases = method.phases(bench.n_tasks)
+    result = Probe(setup, [], [], [])
+    for p, task_ids in enumerate(phases):
+        (w0, t0, s0), (w1, t1, s1) = marks[p], marks[p + 1]
+        result.step.append((p, (t1 - t0) / max(s1 - s0, 1)))
+        result.end_task.append((p, end_times[p]))
+        result.eval_unit.append((p, max(w1 - w0 - (t1 - t0) - end_times[p], 0.0) / (max(task_ids) + 1)))
+    return result, cfg, method, full
+
+
+def predict(probe_: Probe, cfg: dict, method, n_tasks: int, n_train: list[int], startup_s: float) -> float:
+    step, end, unit = linear(probe_.step), linear(probe_.end_task), linear(probe_.eval_unit)
+    total = startup_s + probe_.setup_s
+    for p, task_ids in enumerate(method.phases(n_tasks)):
+        iters, _ = phase_iterations(cfg, sum(n_train[t] for t in task_ids), len(task_ids))
+        total += iters * step(p) + end(p) + unit(p) * (max(task_ids) + 1)
+    return total
+
+
+def startup_seconds() -> float:
+    """A training process's interpreter start and imports, measured once."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import hnet.run.cli"], check=True)
+    return time.perf_counter() - start
+
+
+def makespan(durations: list[tuple[float, dict]], capacity: dict) -> float:
+    """Greedy longest-first list schedule: each job (seconds, needs) starts as soon as what it
+    needs is free; returns the finish time of the last job."""
+    pending = sorted(durations, key=lambda d: -d[0])
+    free, running, now = dict(capacity), [], 0.0
+    while pending or running:
+        started = True
+        while started:
+            started = False
+            for i, (secs, needs) in enumerate(pending):
+                if all(free[k] >= min(v, capacity[k]) for k, v in needs.items()):
+                    for k, v in needs.items():
+                        free[k] -= min(v, capacity[k])
+                    heapq.heappush(running, (now + secs, id(needs), needs))
+                    pending.pop(i)
+                    started = True
+                    break
+        now, _, needs = heapq.heappop(running)
+        for k, v in needs.items():
+            free[k] += min(v, capacity[k])
+    return now
+
+
+def measured_seconds(pattern: str, seeds: list[int]) -> list[float]:
+    """Wall seconds of finished jobs from Snakemake's benchmark files (column ``s``)."""
+    out = []
+    for seed in seeds:
+        path = Path(pattern.format(seed=seed))
+        if path.exists():
+            lines = path.read_text().splitlines()
+            out.append(float(lines[1].split("\t")[lines[0].split("\t").index("s")]))
+    return out
+
+
+def hms(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 5400 else f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def plan(jobs: list[dict], data_dir: str, device, iterations: int, max_tasks: int, cores: int, gpus: int,
+         threads: int) -> tuple[str, list[dict]]:
+    startup = startup_seconds()
+    rows = []
+    for job in jobs:
+        t = time.perf_counter()
+        pr, cfg, method, full = probe(job, data_dir, device, iterations, max_tasks)
+        per_run = predict(pr, cfg, method, full.n_tasks, [len(task.y_train) for task in full.tasks], startup)
+        measured = measured_seconds(job["measured"], job["seeds"]) if job.get("measured") else []
+        rows.append({**job, "predicted_s": per_run, "measured_s": measured, "probe_s": time.perf_counter() - t,
+                     "step_ms_first": 1000 * pr.step[0][1], "step_ms_last_probed": 1000 * pr.step[-1][1]})
+        print(f"probed {job['rule']} {job['label']}/{job['scenario']}/{job['method']} {job.get('point', '')}: "
+              f"{hms(per_run)} per run", file=sys.stderr)
+    on_gpu = device.type == "cuda"
+    capacity = {"cores": cores, **({"gpu_share": 100 * gpus} if on_gpu else {})}
+    runs = [(r["predicted_s"], {"cores": threads, **({"gpu_share": r["gpu_share"]} if on_gpu else {})})
+            for r in rows for _ in r["seeds"]]
+    total = sum(s for s, _ in runs)
+    span = makespan(runs, capacity)
+    return report(rows, device, total, span, capacity, iterations, max_tasks, startup), rows
+
+
+def report(rows, device, total, span, capacity, iterations, max_tasks, startup) -> str:
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
+    lines = [f"# Cost model: predicted wall time on {name}", "",
+             f"{sum(len(r['seeds']) for r in rows)} training runs in {len(rows)} job classes; probes of "
+             f"{iterations} steps on the first {max_tasks} tasks of each class; process start-up {startup:.1f} s.",
+             "", f"- Sum of run times: **{hms(total)}**",
+             f"- Makespan on {', '.join(f'{k}={v}' for k, v in capacity.items())} (greedy longest first; runs "
+             f"sharing a GPU assumed not to slow each other): **{hms(span)}**", "",
+             "| rule | cell | point/variant | runs | predicted per run | total |", "|---|---|---|---:|---:|---:|"]
+    for r in sorted(rows, key=lambda r: -r["predicted_s"] * len(r["seeds"])):
+        lines.append(f"| {r['rule']} | {r['label']}/{r['scenario']}/{r['method']} | {r.get('point', '')} | "
+                     f"{len(r['seeds'])} | {hms(r['predicted_s'])} | {hms(r['predicted_s'] * len(r['seeds']))} |")
+    done = [r for r in rows if r["measured_s"]]
+    if done:
+        lines += ["", "## Prediction vs measured (finished jobs' benchmark files)", "",
+                  "| cell | point/variant | measured (median) | predicted | error |", "|---|---|---:|---:|---:|"]
+        errors = []
+        for r in done:
+            m = statistics.median(r["measured_s"])
+            errors.append((r["predicted_s"] - m) / m)
+            lines.append(f"| {r['label']}/{r['scenario']}/{r['method']} | {r.get('point', '')} | {m:.1f} s | "
+                         f"{r['predicted_s']:.1f} s | {100 * errors[-1]:+.0f}% |")
+        meas = sum(statistics.median(r["measured_s"]) * len(r["measured_s"]) for r in done)
+        pred = sum(r["predicted_s"] * len(r["measured_s"]) for r in done)
+        lines += ["", f"Over {sum(len(r['measured_s']) for r in done)} finished runs: predicted {hms(pred)}, "
+                      f"measured {hms(meas)} ({100 * (pred - meas) / meas:+.0f}%); median absolute error per "
+                      f"class {100 * statistics.median(abs(e) for e in errors):.0f}%."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m hnet.tools.plan", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--jobs", required=True, help="JSON list of job classes (written by the workflow's plan rule)")
+    ap.add_argument("--data-dir", default="data")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--probe-iterations", type=int, default=20)
+    ap.add_argument("--probe-tasks", type=int, default=4)
+    ap.add_argument("--cores", type=int, default=None, help="cores for the schedule (default: this machine's)")
+    ap.add_argument("--gpus", type=int, default=1)
+    ap.add_argument("--threads-per-run", type=int, default=1)
+    ap.add_argument("--out", help="write the Markdown report here (default: print it)")
+    ap.add_argument("--csv", help="write one row per job class here")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads_per_run)
+    device = resolve_device(args.device)
+    jobs = json.loads(Path(args.jobs).read_text())
+    text, rows = plan(jobs, args.data_dir, device, args.probe_iterations, args.probe_tasks,
+                      args.cores or os.cpu_count(), args.gpus, args.threads_per_run)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    else:
+        print(text)
+    if args.csv:
+        import csv
+
+        with open(args.csv, "w", newline="") as fh:
+            keys = ["rule", "label", "scenario", "method", "point", "runs", "predicted_s", "measured_median_s", "probe_s"]
+            w = csv.DictWriter(fh, keys)
+            w.writeheader()
+            for r in rows:
+                w.writerow({**{k: r.get(k, "") for k in keys[:5]}, "runs": len(r["seeds"]),
+                            "predicted_s": f"{r['predicted_s']:.2f}", "probe_s": f"{r['probe_s']:.1f}",
+                            "measured_median_s": f"{statistics.median(r['measured_s']):.2f}" if r["measured_s"] else ""})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
