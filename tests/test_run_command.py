@@ -97,3 +97,18 @@ def test_missing_mnist_error_message(tmp_path):
 
     with pytest.raises(DataError, match=r"nowhere/MNIST/raw.*train-images-idx3-ubyte"):
         load_mnist(tmp_path / "nowhere", download=False)
+
+
+def test_auto_device_takes_the_gpu_with_the_most_free_memory(monkeypatch):
+    import torch
+
+    from hnet.run import execute
+
+    chosen = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setattr(execute, "free_gpu_memory", lambda i: [2, 9, 5][i] << 30)
+    monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
+    assert execute.resolve_device("auto") == torch.device("cuda", 1) and chosen == [torch.device("cuda", 1)]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert execute.resolve_device("auto") == torch.device("cpu")

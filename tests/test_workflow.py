@@ -168,6 +168,17 @@ def test_packed_seeds_equal_the_unpacked_runs_and_switching_packing_retrains_not
     assert not (packed / "logs" / "train").exists()
 
 
+def test_plan_rule_probes_every_training_job_class_and_compares_with_finished_jobs(tiny_run):
+    results, args, _ = tiny_run
+    snakemake(*args, "plan", "--forcerun", "plan")
+    plan = pd.read_csv(results / "plan" / "plan.csv")
+    # regression: 2 cells; split_mnist: cl1 3 + cl3 2 cells; the ENT study: 2 variants
+    assert len(plan) == 2 + 5 + 2 and (plan["predicted_s"] > 0).all()
+    assert plan.loc[plan["rule"] == "train", "measured_median_s"].notna().all()
+    text = (results / "plan" / "plan.md").read_text()
+    assert "## Prediction vs measured" in text and "median absolute error per class" in text
+
+
 def test_gpu_pool_comes_from_the_config_unless_given_on_the_command_line(tiny_run):
     _, args, _ = tiny_run
     out = (lambda p: p.stdout + p.stderr)(snakemake(*with_config(args, "gpu=True", "gpus=2", "gpu_memory_mb=1000"), "-n"))

@@ -113,6 +113,7 @@ def main(argv=None) -> int:
                     help="only the seed-packing lines: runs/h unpacked vs S seeds packed (hnet.tools.bench_packing)")
     ap.add_argument("--pack-sizes", default="5,20", help="with --packing: the S values (default 5,20)")
     ap.add_argument("--pack-iterations", type=int, default=50, help="with --packing: iterations per task of the timed runs")
+    ap.add_argument("--pack-cells", help="with --packing: only these cells, e.g. split_mnist/cl1/hnet,split_mnist/cl1/ewc")
     args = ap.parse_args(argv)
     device = resolve_device(args.device)
     print(f"device: {device} ({torch.get_num_threads()} CPU threads)")
@@ -123,7 +124,8 @@ def main(argv=None) -> int:
         from hnet.tools.bench_packing import packing_lines
 
         sizes = tuple(int(v) for v in args.pack_sizes.split(","))
-        packing_lines(device, sizes, args.pack_iterations, max(2, args.repeats // 10))
+        packing_lines(device, sizes, args.pack_iterations, max(2, args.repeats // 10),
+                      args.pack_cells.split(",") if args.pack_cells else None)
         return 0
     if args.cifar:
         from hnet.tools.bench_cifar import cifar_lines

@@ -64,10 +64,13 @@ def timed_run(bench, cell, cfg, seeds: int, device) -> tuple[float, float]:
     return time.perf_counter() - start, sum(st.train_seconds for st in states)
 
 
-def packing_lines(device, sizes=(5, 20), k: int = 50, repeats: int = 2) -> None:
+def packing_lines(device, sizes=(5, 20), k: int = 50, repeats: int = 2, cells: list[str] | None = None) -> None:
+    """``cells``: only these ('preset/scenario/method'; default all of CELLS)."""
     print(f"\nSeed packing: runs per hour at the preset's iterations (whole runs of {k} iterations per task, "
           f"{repeats} interleaved repeats, medians):")
     for cell, shape, changed in CELLS:
+        if cells and "/".join(cell) not in cells:
+            continue
         cfg, _ = resolve(*cell)
         cfg = {**cfg, **changed}
         bench = shaped_benchmark(cell[0], shape, device)

@@ -13,7 +13,10 @@ the class's real phases, iteration counts (``phase_iterations``: iterations or e
 evaluations (every seen task after every phase). A run = process start-up + data loading + that sum.
 The makespan is a greedy longest-first schedule of all runs on the machine's cores (threads_per_run
 each) or GPU shares; it assumes runs sharing a GPU do not slow each other (not measured).
-Measured times of finished jobs (Snakemake's ``benchmark:`` files) are put beside the prediction.
+Classes whose configs differ only in the value of a strength or rate (``COST_NEUTRAL``; whether
+it is zero still counts: beta 0 switches the regulariser off) compute the same things and share
+one probe (a sweep over lambda is probed once). Measured times of finished jobs (Snakemake's
+``benchmark:`` files) are put beside the prediction.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +38,22 @@ import torch
 from hnet.benchmarks import Scenario, build_benchmark
 from hnet.core import Context, run_loop
 from hnet.core.schedule import phase_iterations
+from hnet.errors import UserError
 from hnet.registry import method_class
 from hnet.run.config import resolve
 from hnet.run.execute import resolve_device
 from hnet.run.seeding import seed_everything
+
+
+COST_NEUTRAL = ("lr", "beta", "ewc_lambda", "gamma", "si_c")
+
+
+def cost_key(job: dict) -> str:
+    """What decides a job class's cost: its cell and resolved config, strengths and rates reduced
+    to whether they are zero."""
+    cfg, _ = resolve(job["benchmark"], job["scenario"], job["method"], job["overrides"])
+    reduced = {k: (bool(v) if k in COST_NEUTRAL else v) for k, v in cfg.items()}
+    return json.dumps([job["benchmark"], job["scenario"], job["method"], reduced], sort_keys=True, default=str)
 
 
 @dataclass
@@ -60,7 +76,7 @@ def linear(points: list[tuple[int, float]]):
 
 
 def probe(job: dict, data_dir: str, device, iterations: int, max_tasks: int):
-    """(Probe, the class's resolved config, the probed method, the class's full benchmark)."""
+    """(Probe, the class's resolved config, its real phases (lists of task ids), training samples per task)."""
     cfg, _ = resolve(job["benchmark"], job["scenario"], job["method"], job["overrides"])
     start = time.perf_counter()
     full = build_benchmark(job["benchmark"], {**cfg, "data_dir": data_dir, "download": False}).to(device)
@@ -95,23 +111,38 @@ def probe(job: dict, data_dir: str, device, iterations: int, max_tasks: int):
         result.step.append((p, (t1 - t0) / max(s1 - s0, 1)))
         result.end_task.append((p, end_times[p]))
         result.eval_unit.append((p, max(w1 - w0 - (t1 - t0) - end_times[p], 0.0) / (max(task_ids) + 1)))
-    return result, cfg, method, full
+    return result, cfg, method.phases(full.n_tasks), [len(task.y_train) for task in full.tasks]
 
 
-def predict(probe_: Probe, cfg: dict, method, n_tasks: int, n_train: list[int], startup_s: float) -> float:
-    step, end, unit = linear(probe_.step), linear(probe_.end_task), linear(probe_.eval_unit)
+def growth(points: list[tuple[int, float]]):
+    """Phase 0 as measured (no previous task: no regulariser, no replay), later phases a + b p
+    fitted on the probed phases >= 1 (when there are two or more)."""
+    later = [(p, v) for p, v in points if p >= 1]
+    fit = linear(later) if len(later) >= 2 else linear(points)
+    first = dict(points).get(0)
+    return lambda p: first if p == 0 and first is not None else fit(p)
+
+
+def predict(probe_: Probe, cfg: dict, phases: list[list[int]], n_train: list[int], startup_s: float) -> float:
+    step, end, unit = growth(probe_.step), growth(probe_.end_task), growth(probe_.eval_unit)
     total = startup_s + probe_.setup_s
-    for p, task_ids in enumerate(method.phases(n_tasks)):
+    for p, task_ids in enumerate(phases):
         iters, _ = phase_iterations(cfg, sum(n_train[t] for t in task_ids), len(task_ids))
         total += iters * step(p) + end(p) + unit(p) * (max(task_ids) + 1)
     return total
 
 
-def startup_seconds() -> float:
-    """A training process's interpreter start and imports, measured once."""
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import hnet.run.cli"], check=True)
-    return time.perf_counter() - start
+def startup_seconds(threads: int) -> float:
+    """What every training process costs besides its data and training: interpreter start, imports,
+    method discovery, config resolution, provenance, writing the run folder. Measured once as the
+    wall time of a whole ``python -m hnet run`` of one step per task on the toy regression."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "hnet", "run", "--benchmark", "regression", "--scenario", "cl1",
+                        "--method", "finetune", "--seed", "1", "--set", "iterations=1", "--device", "cpu",
+                        "--out", f"{tmp}/run"], check=True, capture_output=True,
+                       env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+        return time.perf_counter() - start
 
 
 def makespan(durations: list[tuple[float, dict]], capacity: dict) -> float:
@@ -154,12 +185,20 @@ def hms(seconds: float) -> str:
 
 def plan(jobs: list[dict], data_dir: str, device, iterations: int, max_tasks: int, cores: int, gpus: int,
          threads: int) -> tuple[str, list[dict]]:
-    startup = startup_seconds()
-    rows = []
+    startup = startup_seconds(threads)
+    rows, probes = [], {}
     for job in jobs:
         t = time.perf_counter()
-        pr, cfg, method, full = probe(job, data_dir, device, iterations, max_tasks)
-        per_run = predict(pr, cfg, method, full.n_tasks, [len(task.y_train) for task in full.tasks], startup)
+        key = cost_key(job)
+        try:
+            if key not in probes:
+                probes[key] = probe(job, data_dir, device, iterations, max_tasks)
+            pr, cfg, phases, n_train = probes[key]
+        except UserError as err:  # data files absent: say so, predict the rest
+            rows.append({**job, "predicted_s": None, "measured_s": [], "probe_s": 0.0, "not_probed": str(err)})
+            print(f"not probed {job['label']}/{job['scenario']}/{job['method']}: {err}", file=sys.stderr)
+            continue
+        per_run = predict(pr, cfg, phases, n_train, startup)
         measured = measured_seconds(job["measured"], job["seeds"]) if job.get("measured") else []
         rows.append({**job, "predicted_s": per_run, "measured_s": measured, "probe_s": time.perf_counter() - t,
                      "step_ms_first": 1000 * pr.step[0][1], "step_ms_last_probed": 1000 * pr.step[-1][1]})
@@ -168,7 +207,7 @@ def plan(jobs: list[dict], data_dir: str, device, iterations: int, max_tasks: in
     on_gpu = device.type == "cuda"
     capacity = {"cores": cores, **({"gpu_share": 100 * gpus} if on_gpu else {})}
     runs = [(r["predicted_s"], {"cores": threads, **({"gpu_share": r["gpu_share"]} if on_gpu else {})})
-            for r in rows for _ in r["seeds"]]
+            for r in rows if r["predicted_s"] is not None for _ in r["seeds"]]
     total = sum(s for s, _ in runs)
     span = makespan(runs, capacity)
     return report(rows, device, total, span, capacity, iterations, max_tasks, startup), rows
@@ -183,6 +222,12 @@ def report(rows, device, total, span, capacity, iterations, max_tasks, startup) 
              f"- Makespan on {', '.join(f'{k}={v}' for k, v in capacity.items())} (greedy longest first; runs "
              f"sharing a GPU assumed not to slow each other): **{hms(span)}**", "",
              "| rule | cell | point/variant | runs | predicted per run | total |", "|---|---|---|---:|---:|---:|"]
+    missing = [r for r in rows if r["predicted_s"] is None]
+    if missing:
+        lines[6:6] = [f"- **Not probed** ({sum(len(r['seeds']) for r in missing)} runs in {len(missing)} classes, "
+                      f"not in the sums): {', '.join(sorted({r['label'] for r in missing}))}: "
+                      f"{missing[0]['not_probed']}"]
+    rows = [r for r in rows if r["predicted_s"] is not None]
     for r in sorted(rows, key=lambda r: -r["predicted_s"] * len(r["seeds"])):
         lines.append(f"| {r['rule']} | {r['label']}/{r['scenario']}/{r['method']} | {r.get('point', '')} | "
                      f"{len(r['seeds'])} | {hms(r['predicted_s'])} | {hms(r['predicted_s'] * len(r['seeds']))} |")
@@ -236,7 +281,8 @@ def main(argv=None) -> int:
             w.writeheader()
             for r in rows:
                 w.writerow({**{k: r.get(k, "") for k in keys[:5]}, "runs": len(r["seeds"]),
-                            "predicted_s": f"{r['predicted_s']:.2f}", "probe_s": f"{r['probe_s']:.1f}",
+                            "predicted_s": "" if r["predicted_s"] is None else f"{r['predicted_s']:.2f}",
+                            "probe_s": f"{r['probe_s']:.1f}",
                             "measured_median_s": f"{statistics.median(r['measured_s']):.2f}" if r["measured_s"] else ""})
     return 0
 

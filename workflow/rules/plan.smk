@@ -15,6 +15,8 @@ rule plan:
         device=config["device"],
         data_dir=config["data_dir"],
         gpus=config["gpus"] if config["gpu"] else 0,
+        cores=workflow.cores,  # the machine the DAG runs on, for the makespan
+        threads_per_run=config["threads_per_run"],
     threads: config["threads_per_run"]
     conda:
         "../../environment.yml"
