@@ -10,6 +10,12 @@ computed exactly per sample (not from batch gradients, not with the empirical la
 regression the likelihood is Gaussian with unit variance and the expectation over outputs is
 estimated with one sampled output per input, y ~ N(f(x), 1), since the gradient at the most
 likely output is zero.
+
+For an MLP the per-sample gradients are never materialised: a linear layer's gradient for one
+(sample, class) row is the outer product of the gradient at its output, delta, and its input, a,
+so the weighted sum of squares is (w * delta^2)^T a^2 - one matrix product per layer instead of
+rows x parameters numbers written to memory (equal to the generic per-sample path in float64,
+tests/test_baselines.py). Other networks take the generic path (``torch.func`` per-sample grads).
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch.func import grad, vmap
 
 from hnet.benchmarks import Scenario
 from hnet.core import Setting
+from hnet.nets import MLP
 
 SETTINGS = {
     "fisher_samples": Setting(None, "Fisher on this many training samples of the task (a fixed random subset); "
@@ -29,10 +37,32 @@ SETTINGS = {
 }
 
 
+def mlp_sq_grad_sums(mlp, params: list[Tensor], x: Tensor, out_grad: Tensor, weight: Tensor) -> list[Tensor]:
+    """sum_r weight_r * (gradient of out_grad_r . f(x_r) w.r.t. each MLP parameter)^2, by layers."""
+    inputs, pre = [], []
+    h = x
+    n_layers = len(params) // 2
+    with torch.enable_grad():
+        for i in range(n_layers):
+            inputs.append(h)
+            z = F.linear(h, params[2 * i], params[2 * i + 1])
+            if i == 0:  # the graph starts here: the gradients wanted are w.r.t. the pre-activations
+                z = z.detach().requires_grad_()
+            pre.append(z)
+            h = mlp.act(z) if i < n_layers - 1 else z
+        deltas = torch.autograd.grad((h * out_grad).sum(), pre)
+    out = []
+    for a, d in zip(inputs, deltas):
+        wd2 = weight[:, None] * d.pow(2)
+        out += [wd2.T @ a.detach().pow(2), wd2.sum(0)]
+    return out
+
+
 def diagonal_fisher(forward: Callable[[Tensor, list[Tensor]], Tensor], params: list[Tensor], scenario: Scenario,
-                    batches, seen: int, max_rows: int | None = None) -> list[Tensor]:
+                    batches, seen: int, max_rows: int | None = None, mlp=None) -> list[Tensor]:
     """``forward(x, params)`` is the network in evaluation mode (running statistics, no dropout);
-    ``batches`` yields ``(x, y, task_ids)``; returns one tensor per parameter tensor."""
+    ``batches`` yields ``(x, y, task_ids)``; returns one tensor per parameter tensor. ``mlp``: the
+    network when it is an ``MLP`` and ``params`` are its weights (the fast path)."""
     params = [p.detach() for p in params]
     numel = sum(p.numel() for p in params)
     # Per-sample gradients cost rows x numel floats; keep that under ~64M floats per chunk.
@@ -56,13 +86,25 @@ def diagonal_fisher(forward: Callable[[Tensor, list[Tensor]], Tensor], params: l
         if scenario.regression:
             # d/dθ log N(y | f, 1) = (y - f) df/dθ with y - f = ε ~ N(0, 1): weight 1 per sample.
             units = mask.float().argmax(1)
-            eps = torch.randn(len(x), device=x.device)
-            rows = [(x, units, mask, eps, torch.ones(len(x), device=x.device))]
+            eps = torch.randn(len(x), device=x.device, dtype=x.dtype)
+            rows = [(x, units, mask, eps, torch.ones(len(x), device=x.device, dtype=x.dtype))]
         else:
             probs = torch.softmax(out.masked_fill(~mask, float("-inf")), 1)
             n_idx, units = mask.nonzero(as_tuple=True)  # every (sample, active class) pair
             rows = [(x[n_idx], units, mask[n_idx], torch.zeros(len(n_idx), device=x.device), probs[n_idx, units])]
         for xs, us, ms, es, ws in rows:
+            if mlp is not None:
+                for s in range(0, len(xs), 4096):
+                    sl = slice(s, s + 4096)
+                    o = forward(xs[sl], params)
+                    unit = F.one_hot(us[sl], o.shape[1]).to(o.dtype)
+                    if scenario.regression:
+                        g = es[sl, None] * unit
+                    else:
+                        g = unit - torch.softmax(o.masked_fill(~ms[sl], float("-inf")), 1)
+                    for f, t in zip(fisher, mlp_sq_grad_sums(mlp, params, xs[sl], g, ws[sl])):
+                        f += t
+                continue
             for s in range(0, len(xs), chunk):
                 sl = slice(s, s + chunk)
                 grads = per_sample(params, xs[sl], us[sl], ms[sl], es[sl])
@@ -76,11 +118,14 @@ def task_fisher(method, data, seen: int, limit: int | None) -> list[Tensor]:
     has ``per_seed`` phases and the weights a leading seed dimension) each seed's Fisher is computed
     on its own data, with its own random stream, exactly as an unpacked run would."""
     per_seed = getattr(data, "per_seed", None)
+    net = getattr(method.net, "net", method.net)  # a packed target wraps the network
+    mlp = net if isinstance(net, MLP) else None
     if per_seed is None:
-        return diagonal_fisher(method.forward, method.params, method.scenario, data.iterate(256, limit), seen)
+        return diagonal_fisher(method.forward, method.params, method.scenario, data.iterate(256, limit), seen, mlp=mlp)
     parts = []
     for k, seed_data in enumerate(per_seed):
         with data.rng(k):
             weights = [p[k] for p in method.params]
-            parts.append(diagonal_fisher(method.forward, weights, method.scenario, seed_data.iterate(256, limit), seen))
+            parts.append(diagonal_fisher(method.forward, weights, method.scenario, seed_data.iterate(256, limit), seen,
+                                         mlp=mlp))
     return [torch.stack(f) for f in zip(*parts)]
