@@ -19,6 +19,11 @@ def test_growth_keeps_the_first_task_apart_from_the_regularised_ones():
     assert (g(0), g(1), g(99)) == (1.0, pytest.approx(5.0), pytest.approx(103.0))
 
 
+def test_growth_within_the_probes_noise_is_not_extrapolated():
+    g = growth([(0, 1.0), (1, 5.0), (2, 5.4), (3, 5.2)])  # +4 % over the probed phases: noise
+    assert g(99) == pytest.approx(5.2) and g(0) == 1.0
+
+
 def test_makespan_is_a_longest_first_schedule_on_the_resources():
     # two cores, one each: 4 | 3 then 3 (at t=3) | 2 (at t=4): both cores busy until 6
     jobs = [(2.0, {"cores": 1}), (3.0, {"cores": 1}), (4.0, {"cores": 1}), (3.0, {"cores": 1})]
@@ -34,8 +39,9 @@ def test_prediction_adds_startup_data_steps_end_of_task_and_evaluations():
     pr = Probe(setup_s=2.0, step=[(0, 0.01), (1, 0.02)], end_task=[(0, 1.0), (1, 1.0)],
                eval_unit=[(0, 0.5), (1, 0.5)])
     cfg = {"iterations": 100, "epochs": 0, "batch_size": 10}
-    # 3 tasks: steps 100 x (0.01 + 0.02 + 0.03), end 3 x 1, evaluations (1 + 2 + 3) x 0.5, start-up 1 + data 2
-    assert predict(pr, cfg, [[0], [1], [2]], [50, 50, 50], 1.0) == pytest.approx(6.0 + 3.0 + 3.0 + 3.0)
+    # 3 tasks: steps 100 x (0.01 + 0.02 + 0.02) (one probed regularised phase: no slope), end 3 x 1,
+    # evaluations (1 + 2 + 3) x 0.5, start-up 1 + data 2
+    assert predict(pr, cfg, [[0], [1], [2]], [50, 50, 50], 1.0) == pytest.approx(5.0 + 3.0 + 3.0 + 3.0)
 
 
 def test_a_probe_measures_every_probed_phase_of_a_real_run():

@@ -114,13 +114,19 @@ def probe(job: dict, data_dir: str, device, iterations: int, max_tasks: int):
     return result, cfg, method.phases(full.n_tasks), [len(task.y_train) for task in full.tasks]
 
 
-def growth(points: list[tuple[int, float]]):
-    """Phase 0 as measured (no previous task: no regulariser, no replay), later phases a + b p
-    fitted on the probed phases >= 1 (when there are two or more)."""
-    later = [(p, v) for p, v in points if p >= 1]
-    fit = linear(later) if len(later) >= 2 else linear(points)
+def growth(points: list[tuple[int, float]], significant: float = 0.25):
+    """Phase 0 as measured (no previous task: no regulariser, no replay); later phases a + b p
+    fitted on the probed phases >= 1, but only where the fitted rise over those phases exceeds
+    ``significant`` of their mean: 20-step probes vary by 10-30 %, and a slope fitted to noise,
+    extrapolated from 3 phases to 100, would decide the whole prediction. Otherwise their mean."""
     first = dict(points).get(0)
-    return lambda p: first if p == 0 and first is not None else fit(p)
+    later = [(p, v) for p, v in points if p >= 1] or points
+    fit = linear(later)
+    mean = statistics.fmean(v for _, v in later)
+    span = max(p for p, _ in later) - min(p for p, _ in later)
+    rise = fit(max(p for p, _ in later)) - fit(min(p for p, _ in later))
+    grows = span > 0 and rise > significant * mean
+    return lambda p: first if p == 0 and first is not None else (fit(p) if grows else mean)
 
 
 def predict(probe_: Probe, cfg: dict, phases: list[list[int]], n_train: list[int], startup_s: float) -> float:
@@ -201,6 +207,8 @@ def plan(jobs: list[dict], data_dir: str, device, iterations: int, max_tasks: in
         per_run = predict(pr, cfg, phases, n_train, startup)
         measured = measured_seconds(job["measured"], job["seeds"]) if job.get("measured") else []
         rows.append({**job, "predicted_s": per_run, "measured_s": measured, "probe_s": time.perf_counter() - t,
+                     "probe": {"setup_s": pr.setup_s, "step": pr.step, "end_task": pr.end_task,
+                               "eval_unit": pr.eval_unit},
                      "step_ms_first": 1000 * pr.step[0][1], "step_ms_last_probed": 1000 * pr.step[-1][1]})
         print(f"probed {job['rule']} {job['label']}/{job['scenario']}/{job['method']} {job.get('point', '')}: "
               f"{hms(per_run)} per run", file=sys.stderr)
@@ -272,6 +280,8 @@ def main(argv=None) -> int:
         Path(args.out).write_text(text)
     else:
         print(text)
+    if args.out:  # the raw probes, so that a changed model can be re-applied without probing again
+        Path(args.out).with_suffix(".probes.json").write_text(json.dumps(rows, indent=1, default=str))
     if args.csv:
         import csv
 
