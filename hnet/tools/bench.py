@@ -109,6 +109,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only-ent", action="store_true", help="only the HNET+ENT evaluation benchmark")
     ap.add_argument("--cifar", action="store_true", help="only the split CIFAR lines (ResNet-32, ZenkeNet)")
     ap.add_argument("--cifar-epoch", action="store_true", help="with --cifar: also time one full epoch of task 1")
+    ap.add_argument("--fisher", action="store_true",
+                    help="only the diagonal Fisher line: the MLP fast path vs per-sample gradients")
     ap.add_argument("--packing", action="store_true",
                     help="only the seed-packing lines: runs/h unpacked vs S seeds packed (hnet.tools.bench_packing)")
     ap.add_argument("--pack-sizes", default="5,20", help="with --packing: the S values (default 5,20)")
@@ -119,6 +121,9 @@ def main(argv=None) -> int:
     print(f"device: {device} ({torch.get_num_threads()} CPU threads)")
     if args.only_ent:
         ent_evaluation(device, args.per_sample_subset)
+        return 0
+    if args.fisher:
+        fisher_line(device, max(2, args.repeats // 10))
         return 0
     if args.packing:
         from hnet.tools.bench_packing import packing_lines
@@ -174,6 +179,28 @@ def main(argv=None) -> int:
 
     ent_evaluation(device, args.per_sample_subset)
     return 0
+
+
+def fisher_line(device, repeats: int) -> None:
+    """EWC's diagonal Fisher on the PermutedMNIST network (1024-1000-1000, 100 outputs, CL1 masks)
+    for 500 samples: the MLP fast path vs per-sample gradients, interleaved."""
+    from baselines.fisher import diagonal_fisher
+    from hnet.nets import MLP
+
+    torch.manual_seed(0)
+    net = MLP(1024, [1000, 1000], 100, "relu")
+    params = [p.to(device) for p in net.init_params()]
+    x = torch.rand(500, 1024, device=device)
+    batch = [(x, torch.randint(0, 10, (500,), device=device), torch.zeros(500, dtype=torch.long, device=device))]
+    scenario = Scenario("cl1", 10, 10)
+    times = {"fast": [], "per-sample": []}
+    for _ in range(repeats):
+        for name, mlp in (("fast", net), ("per-sample", None)):
+            times[name].append(timed(lambda: diagonal_fisher(net, params, scenario, batch, 1, mlp=mlp), device, 1, 0))
+    fast, slow = statistics.median(times["fast"]), statistics.median(times["per-sample"])
+    print(f"\nDiagonal Fisher, PermutedMNIST MLP, 500 samples x 10 classes ({repeats} interleaved repeats, medians):")
+    print(f"  per-sample gradients  {slow / 1000:8.2f} s")
+    print(f"  MLP fast path         {fast / 1000:8.2f} s   ratio {slow / fast:6.1f} x faster")
 
 
 def ent_evaluation(device, subset: int) -> None:
