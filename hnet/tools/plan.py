@@ -1,6 +1,6 @@
 """The cost model: predicted wall time of a configured DAG from short measured probes.
 
-``snakemake --cores 1 --forcerun plan -- plan`` lists the DAG's training jobs (rule ``plan``,
+``snakemake --cores all --forcerun plan -- plan`` lists the DAG's training jobs (rule ``plan``,
 workflow/rules/plan.smk) and calls this module; it also runs alone on such a job list
 (``python -m hnet.tools.plan --jobs jobs.json``).
 

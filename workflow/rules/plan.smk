@@ -1,4 +1,4 @@
-# The cost model (hnet/tools/plan.py): `snakemake --cores 1 --forcerun plan -- plan` probes every
+# The cost model (hnet/tools/plan.py): `snakemake --cores all --forcerun plan -- plan` probes every
 # training job class of this configuration on this machine and predicts the DAG's wall time, beside
 # the measured times of jobs that already finished (their benchmark: files). Not part of `all`.
 
