@@ -89,3 +89,12 @@ def make_synthetic_cifar(root: Path, per_class_train: int = 6, per_class_test: i
 @pytest.fixture(scope="session")
 def synthetic_cifar(tmp_path_factory) -> Path:
     return make_synthetic_cifar(tmp_path_factory.mktemp("cifar"))
+
+
+@pytest.fixture
+def float64():
+    """Tensors created in the test default to float64 (exactness checks)."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)

@@ -18,13 +18,6 @@ SMALL = {"n_tasks": 3, "iterations": 15, "batch_size": 8, "target_hidden": [12],
 TOL = 1e-9  # percentage points (accuracy) on float64: only summation order may differ
 
 
-@pytest.fixture
-def float64():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
 
 def stream(n_tasks=3):
     g = torch.Generator().manual_seed(0)

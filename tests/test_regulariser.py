@@ -10,13 +10,6 @@ from hnet.nets import HyperNetwork
 from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty
 
 
-@pytest.fixture
-def double():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
 
 def _perturb(h, scale=0.05):
     with torch.no_grad():
@@ -26,7 +19,7 @@ def _perturb(h, scale=0.05):
 
 @pytest.mark.parametrize("chunk_size,chunk_emb,hidden", [(7, 3, [5, 6]), (None, 0, [5]), (10, 2, [4]), (53, 2, []),
                                                          (9, 2, [])])
-def test_gram_form_equals_reference_value_and_gradients(double, chunk_size, chunk_emb, hidden):
+def test_gram_form_equals_reference_value_and_gradients(float64, chunk_size, chunk_emb, hidden):
     torch.manual_seed(0)
     h = HyperNetwork(53, 4, hidden, "elu", chunk_size=chunk_size, chunk_emb_dim=chunk_emb)
     embs = torch.randn(4, 4)
@@ -43,7 +36,7 @@ def test_gram_form_equals_reference_value_and_gradients(double, chunk_size, chun
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-13)
 
 
-def test_gram_form_with_a_task_subset(double):
+def test_gram_form_with_a_task_subset(float64):
     torch.manual_seed(1)
     h = HyperNetwork(40, 3, [6], "relu", chunk_size=12, chunk_emb_dim=2)
     embs = torch.randn(5, 3)
@@ -56,7 +49,7 @@ def test_gram_form_with_a_task_subset(double):
     torch.testing.assert_close(fast, ref, rtol=1e-12, atol=1e-14)
 
 
-def test_reference_penalty_is_the_squared_distance_summed_by_hand(double):
+def test_reference_penalty_is_the_squared_distance_summed_by_hand(float64):
     torch.manual_seed(2)
     h = HyperNetwork(6, 2, [3], "tanh")
     embs = torch.randn(3, 2)
@@ -113,7 +106,7 @@ def test_lookahead_equals_the_adam_step(steps):
         torch.testing.assert_close(delta[q], q.detach() - b, rtol=1e-10, atol=1e-14)
 
 
-def test_hnet_method_regulariser_matches_the_formula_by_hand(double):
+def test_hnet_method_regulariser_matches_the_formula_by_hand(float64):
     """beta/(T-1) sum_t ||h(e_t; Θ + ΔΘ) - h(e_t; Θ*)||^2 with ΔΘ the Adam step of the task loss."""
     from tests.helpers import tiny_hnet_method
 

@@ -1,3 +1,0 @@
-from hnet.run.cli import main
-
-raise SystemExit(main())
