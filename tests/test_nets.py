@@ -76,6 +76,18 @@ def test_initialisation_xavier_zero_bias_normal_chunk_embeddings():
     assert abs(h.chunk_emb.mean().item()) < 0.05 and abs(h.chunk_emb.std().item() - 1) < 0.05
 
 
+def test_torch_default_initialisation_is_kaiming_uniform_with_uniform_biases():
+    # the authors' toy-regression hypernetwork: weights and biases both in +-1/sqrt(fan_in)
+    torch.manual_seed(0)
+    h = HyperNetwork(target_numel=5000, emb_dim=8, hidden=[16, 32], init="torch_default")
+    for layer in [*h.hidden, h.out]:
+        bound = 1 / math.sqrt(layer.weight.shape[1])
+        for t in (layer.weight, layer.bias):
+            assert t.abs().max() <= bound and t.abs().max() > 0.9 * bound
+    with pytest.raises(ValueError, match="xavier"):
+        HyperNetwork(target_numel=10, emb_dim=2, hidden=[4], init="orthogonal")
+
+
 @pytest.mark.parametrize("name", ["relu", "elu", "sigmoid", "tanh", "linear"])
 def test_activations_exist(name):
     MLP(2, [2], 1, name)

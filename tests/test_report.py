@@ -48,3 +48,14 @@ def test_no_verdicts_for_smoke_test_configurations():
     text = build_report(runs("hnet", "cl1", [90.0]), PUBLISHED, TOL, "quick", {"split_mnist": 2}, authors(),
                         verdicts=False)
     assert "No verdicts" in text and row(text, "hnet")[9] == "not comparable"
+
+
+def test_generated_data_on_both_sides_counts_as_the_same_data():
+    mse = runs("hnet", "cl1", [0.002, 0.003], sha=None).assign(benchmark="regression", metric="mse")
+    theirs = authors(sha=None).assign(benchmark="regression", final_mean=[0.004, 0.002, 0.003])
+    text = build_report(mse, PUBLISHED.iloc[:0], TOL, "paper", {"regression": 2}, theirs)
+    r = row(text, "hnet")
+    assert r[5].startswith("0.003") and "generated data" in r[5] and r[10] == "authors' code" and r[9] == "yes"
+    # one side with files, the other generated: not the same data
+    assert "generated" not in build_report(runs("hnet", "cl1", [99.0]), PUBLISHED, TOL, "paper",
+                                           {"split_mnist": 1}, authors(sha=None))

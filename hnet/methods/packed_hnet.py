@@ -40,7 +40,8 @@ class PackedHNET:
             seed_rng(seed)
             nets.append(HyperNetwork(self.target.num_params, s["emb_dim"], s["hnet_hidden"], s["hnet_activation"],
                                      chunk_size=s["chunk_size"] if chunked else None,
-                                     chunk_emb_dim=s["chunk_emb_dim"] if chunked else 0).to(self.device))
+                                     chunk_emb_dim=s["chunk_emb_dim"] if chunked else 0,
+                                     init=s["hnet_init"]).to(self.device))
             self.rng_states.append(torch.get_rng_state())
         self.template = nets[0]
         self.theta = {k: nn.Parameter(torch.stack([dict(n.named_parameters())[k].detach() for n in nets]))

@@ -26,9 +26,10 @@ from hnet.core import REQUIRED, Setting, Stateful
 from hnet.methods.lookahead import EPS_FORMS, adam_step_delta
 from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty
 from hnet.nets import HyperNetwork
+from hnet.nets.hypernet import INITS
 
 # Paper hyperparameters of a protected hypernetwork (values in the presets).
-HNET_KEYS = ("hnet_type", "hnet_hidden", "hnet_activation", "emb_dim", "chunk_size", "chunk_emb_dim", "beta",
+HNET_KEYS = ("hnet_type", "hnet_hidden", "hnet_activation", "hnet_init", "emb_dim", "chunk_size", "chunk_emb_dim", "beta",
              "lookahead", "lookahead_eps", "reg_impl", "reg_targets", "reg_subset", "hnet_from_scratch", "lr", "adam_beta1",
              "adam_beta2")
 
@@ -48,6 +49,8 @@ def hypernet_settings(prefix: str = "") -> dict[str, Setting]:
     }
     return {
         **{prefix + k: Setting(REQUIRED, doc) for k, doc in required.items()},
+        prefix + "hnet_init": Setting("xavier", "initialisation of the hypernetwork's layers (hnet.nets.hypernet)",
+                                      choices=INITS),
         prefix + "lookahead": Setting(True, "regulariser at Θ_h + ΔΘ_h, ΔΘ_h the task loss's Adam step "
                                             "(paper eq. 2; the authors' code: no_lookahead=False)"),
         prefix + "lookahead_eps": Setting("corrected", "where Adam's ε enters the lookahead step "
@@ -76,7 +79,7 @@ class ProtectedHypernet(Stateful):
         self.hnet = HyperNetwork(
             target_numel, s["emb_dim"], s["hnet_hidden"], s["hnet_activation"],
             chunk_size=s["chunk_size"] if chunked else None,
-            chunk_emb_dim=s["chunk_emb_dim"] if chunked else 0,
+            chunk_emb_dim=s["chunk_emb_dim"] if chunked else 0, init=s["hnet_init"],
         ).to(device)
         self.embs: list[Tensor] = []
         self.frozen_weights: dict[int, Tensor] = {}  # hnet_from_scratch only

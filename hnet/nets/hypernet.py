@@ -3,8 +3,10 @@
 A chunked hypernetwork maps ``[task embedding; chunk embedding_j]`` to chunk ``j`` of the target
 weights; the chunk embeddings are trainable hypernetwork parameters and the last chunk is cut to
 the target size. A full hypernetwork is the special case of one chunk and no chunk embedding, so
-both share one implementation and one regulariser. Initialisation as in the paper's code:
-Xavier-uniform weights, zero biases, chunk embeddings ~ N(0, 1).
+both share one implementation and one regulariser. Initialisation (``init``): ``xavier`` as in the
+authors' MNIST/CIFAR hypernetworks (Xavier-uniform weights, zero biases), or ``torch_default`` as
+in their toy-regression hypernetwork (``nn.Linear``'s own: Kaiming-uniform with a = sqrt(5), biases
+uniform in +-1/sqrt(fan_in)); chunk embeddings ~ N(0, 1) in both.
 
 The forward pass is split into ``features`` (the hidden layers, cheap) and the linear output layer
 (``out.weight`` is ``chunk_size x hidden[-1]``, the bulk of the parameters), because the fast
@@ -22,6 +24,7 @@ from torch import Tensor, nn
 from hnet.nets.mlp import activation
 
 Params = dict[str, Tensor]
+INITS = ("xavier", "torch_default")
 
 
 class HyperNetwork(nn.Module):
@@ -33,6 +36,7 @@ class HyperNetwork(nn.Module):
         act: str = "relu",
         chunk_size: int | None = None,
         chunk_emb_dim: int = 0,
+        init: str = "xavier",
     ):
         super().__init__()
         if chunk_size is None or chunk_size >= target_numel:
@@ -42,6 +46,9 @@ class HyperNetwork(nn.Module):
         self.chunk_size = chunk_size
         self.n_chunks = math.ceil(target_numel / chunk_size)
         self.act = activation(act)
+        if init not in INITS:
+            raise ValueError(f"hypernetwork init must be one of {INITS}, got {init!r}")
+        self.init = init
         sizes = [emb_dim + chunk_emb_dim, *hidden]
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.out = nn.Linear(sizes[-1], chunk_size)
@@ -59,8 +66,11 @@ class HyperNetwork(nn.Module):
 
     def reset_parameters(self) -> None:
         for layer in [*self.hidden, self.out]:
-            nn.init.xavier_uniform_(layer.weight)
-            nn.init.zeros_(layer.bias)
+            if self.init == "torch_default":
+                layer.reset_parameters()
+            else:
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
         if self.chunk_emb is not None:
             nn.init.normal_(self.chunk_emb)
 

@@ -11,64 +11,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
 
 from hnet.benchmarks import Benchmark, Scenario, Task
 from hnet.core import Context
 from hnet.methods.lookahead import adam_step_delta
-from hnet.registry import method_class
 from hnet.run.config import resolve
 from hnet.run.execute import resolve_device
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def timed(fn, device, repeats: int, warmup: int = 3) -> float:
-    """Median milliseconds of ``fn()`` over ``repeats`` calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        t = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(1000 * (time.perf_counter() - t))
-    return statistics.median(times)
-
-
-def fake_benchmark(n_tasks: int, device) -> Benchmark:
-    x = torch.rand(512, 1024, device=device)
-    y = torch.randint(0, 10, (512,), device=device)
-    tasks = [Task(t, x, y, x, y, list(range(10))) for t in range(n_tasks)]
-    return Benchmark("permuted_mnist", tasks, (1024,), 10)
-
-
-def make_method(preset: str, method: str, device, **overrides):
-    cfg, _ = resolve(preset, "cl1", method, overrides)
-    bench = fake_benchmark(cfg["n_tasks"], device)
-    ctx = Context(bench, Scenario("cl1", bench.n_tasks, 10), cfg, device)
-    torch.manual_seed(0)
-    return method_class(method)(ctx), bench, cfg
-
-
-def hnet_at_task(preset: str, previous: int, device, **overrides):
-    m, bench, cfg = make_method(preset, "hnet", device, **overrides)
-    m.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(previous)]
-    m.begin_task(previous)
-    return m, bench, cfg
-
-
-def step_fn(method, bench, cfg, task: int):
-    x = bench.tasks[0].x_train[: cfg["batch_size"]]
-    y = bench.tasks[0].y_train[: cfg["batch_size"]]
-    tids = torch.full((len(y),), task, device=x.device)
-    return lambda: method.train_step(x, y, tids, task + 1)
+from hnet.tools.bench_common import hnet_at_task, make_method, step_fn, timed
 
 
 def regulariser_fn(method, subset: int = 0):
@@ -111,6 +62,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cifar-epoch", action="store_true", help="with --cifar: also time one full epoch of task 1")
     ap.add_argument("--fisher", action="store_true",
                     help="only the diagonal Fisher line: the MLP fast path vs per-sample gradients")
+    ap.add_argument("--pm100", action="store_true",
+                    help="only PermutedMNIST-100 HNET: step cost at tasks 1/10/50/100, target memory, one seed's time")
     ap.add_argument("--packing", action="store_true",
                     help="only the seed-packing lines: runs/h unpacked vs S seeds packed (hnet.tools.bench_packing)")
     ap.add_argument("--pack-sizes", default="5,20", help="with --packing: the S values (default 5,20)")
@@ -124,6 +77,11 @@ def main(argv=None) -> int:
         return 0
     if args.fisher:
         fisher_line(device, max(2, args.repeats // 10))
+        return 0
+    if args.pm100:
+        from hnet.tools.bench_pm100 import pm100_lines
+
+        pm100_lines(device, max(3, args.repeats // 4))
         return 0
     if args.packing:
         from hnet.tools.bench_packing import packing_lines

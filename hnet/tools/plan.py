@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -63,6 +63,7 @@ class Probe:
     step: list[tuple[int, float]]  # (phase, seconds per training step)
     end_task: list[tuple[int, float]]  # (phase, seconds)
     eval_unit: list[tuple[int, float]]  # (phase, seconds per seen task evaluated)
+    step_median: list[tuple[int, float]] = field(default_factory=list)  # (phase, median seconds of one step)
 
 
 def linear(points: list[tuple[int, float]]):
@@ -101,7 +102,19 @@ def probe(job: dict, data_dir: str, device, iterations: int, max_tasks: int):
             torch.cuda.synchronize()
         end_times.append(time.perf_counter() - t)
 
+    step_times: list[tuple[int, float]] = []
+    original_step = method.train_step
+
+    def timed_step(*args):
+        t = time.perf_counter()
+        out = original_step(*args)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        step_times.append((len(marks) - 1, time.perf_counter() - t))
+        return out
+
     method.end_task = timed_end
+    method.train_step = timed_step
     marks.append((time.perf_counter(), 0.0, 0))
     run_loop(bench, scenario, method, short, torch.Generator().manual_seed(1),
              on_phase_end=lambda st: marks.append((time.perf_counter(), st.train_seconds, st.train_steps)))
@@ -112,26 +125,40 @@ def probe(job: dict, data_dir: str, device, iterations: int, max_tasks: int):
         result.step.append((p, (t1 - t0) / max(s1 - s0, 1)))
         result.end_task.append((p, end_times[p]))
         result.eval_unit.append((p, max(w1 - w0 - (t1 - t0) - end_times[p], 0.0) / (max(task_ids) + 1)))
+        own = [dt for q, dt in step_times if q == p]
+        if own:
+            result.step_median.append((p, statistics.median(own)))
     return result, cfg, method.phases(full.n_tasks), [len(task.y_train) for task in full.tasks]
 
 
-def growth(points: list[tuple[int, float]], significant: float = 0.25):
+def growth(points: list[tuple[int, float]], significant: float = 0.25,
+           medians: list[tuple[int, float]] | None = None, significant_median: float = 0.08):
     """Phase 0 as measured (no previous task: no regulariser, no replay); later phases a + b p
-    fitted on the probed phases >= 1, but only where the fitted rise over those phases exceeds
-    ``significant`` of their mean: 20-step probes vary by 10-30 %, and a slope fitted to noise,
-    extrapolated from 3 phases to 100, would decide the whole prediction. Otherwise their mean."""
+    fitted on the probed phases >= 1, but only where the growth is real: a phase total of 20 steps
+    varies by 10-30 % (load, one slow step), and a slope fitted to noise, extrapolated from 3
+    phases to 100, would decide the whole prediction. With ``medians`` (the median single step of
+    each phase, robust to slow steps) the growth is real when their fitted rise over the probed
+    phases exceeds ``significant_median`` of their mean: a regulariser over 100 tasks that adds 9 %
+    of a step per previous task rises only ~15 % over 3 probed phases, below the totals' noise but
+    far above the medians'. Without them, the totals' own rise must exceed ``significant``."""
     first = dict(points).get(0)
     later = [(p, v) for p, v in points if p >= 1] or points
     fit = linear(later)
+    if medians and len([m for m in medians if m[0] >= 1]) > 1:
+        evidence, threshold = [m for m in medians if m[0] >= 1], significant_median
+    else:
+        evidence, threshold = later, significant
+    evidence_fit = linear(evidence)
+    lo, hi = min(p for p, _ in evidence), max(p for p, _ in evidence)
+    rise = evidence_fit(hi) - evidence_fit(lo)
+    grows = hi > lo and rise > threshold * statistics.fmean(v for _, v in evidence)
     mean = statistics.fmean(v for _, v in later)
-    span = max(p for p, _ in later) - min(p for p, _ in later)
-    rise = fit(max(p for p, _ in later)) - fit(min(p for p, _ in later))
-    grows = span > 0 and rise > significant * mean
     return lambda p: first if p == 0 and first is not None else (fit(p) if grows else mean)
 
 
 def predict(probe_: Probe, cfg: dict, phases: list[list[int]], n_train: list[int], startup_s: float) -> float:
-    step, end, unit = growth(probe_.step), growth(probe_.end_task), growth(probe_.eval_unit)
+    step = growth(probe_.step, medians=probe_.step_median)
+    end, unit = growth(probe_.end_task), growth(probe_.eval_unit)
     total = startup_s + probe_.setup_s
     for p, task_ids in enumerate(phases):
         iters, _ = phase_iterations(cfg, sum(n_train[t] for t in task_ids), len(task_ids))
@@ -205,7 +232,7 @@ def plan(jobs: list[dict], data_dir: str, device, iterations: int, max_tasks: in
         measured = measured_seconds(job["measured"], job["seeds"]) if job.get("measured") else []
         rows.append({**job, "predicted_s": per_run, "measured_s": measured, "probe_s": time.perf_counter() - t,
                      "probe": {"setup_s": pr.setup_s, "step": pr.step, "end_task": pr.end_task,
-                               "eval_unit": pr.eval_unit},
+                               "eval_unit": pr.eval_unit, "step_median": pr.step_median},
                      "step_ms_first": 1000 * pr.step[0][1], "step_ms_last_probed": 1000 * pr.step[-1][1]})
         print(f"probed {job['rule']} {job['label']}/{job['scenario']}/{job['method']} {job.get('point', '')}: "
               f"{hms(per_run)} per run", file=sys.stderr)

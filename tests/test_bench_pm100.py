@@ -1,0 +1,25 @@
+"""The PermutedMNIST-100 bench's arithmetic: the interpolated wall time and the regulariser's target memory."""
+
+import pytest
+import torch
+
+from hnet.tools.bench_common import hnet_at_task
+from hnet.tools.bench_pm100 import interpolated_total_s, target_memory_mb
+
+
+def test_one_seeds_time_interpolates_linearly_between_the_measured_tasks():
+    # tasks 1..3 at 10, 20, 30 ms (task 2 interpolated), 100 steps each: (10 + 20 + 30) x 100 ms
+    assert interpolated_total_s({1: 10.0, 3: 30.0}, 3, 100) == pytest.approx(6.0)
+    # beyond the last measured task: its cost
+    assert interpolated_total_s({1: 10.0, 2: 20.0}, 4, 10) == pytest.approx((10 + 20 + 20 + 20) / 100)
+
+
+def test_target_memory_counts_stored_outputs_the_hypernetwork_copy_and_the_gram_snapshot():
+    m, _, _ = hnet_at_task("permuted_mnist", 3, torch.device("cpu"), hnet_hidden=[4], chunk_size=50000)
+    mem = target_memory_mb(m, 3)
+    stored, copy, gram = mem.values()
+    assert stored == pytest.approx(3 * m.hnet.target_numel * 4 / 2**20)
+    assert copy == pytest.approx(m.hnet.num_params() * 4 / 2**20)
+    snap = m.ph.snapshot  # out weight + bias + features of 3 tasks x chunks + two 4 x 4 Grams
+    n = m.hnet.chunk_size * 4 + m.hnet.chunk_size + 3 * m.hnet.n_chunks * 4 + 2 * 16
+    assert gram == pytest.approx(n * 4 / 2**20) and snap is not None
