@@ -116,7 +116,7 @@ def embedding_grid_figure(grid: dict, png, pdf, settings: str) -> None:
     acc, gx, gy, embs = grid["accuracy"], grid["gx"], grid["gy"], grid["embeddings"]
     n = acc.shape[0]
     cols = min(n, 5)
-    fig, axes = plt.subplots(int(np.ceil(n / cols)), cols, figsize=(3.2 * cols, 3.2 * int(np.ceil(n / cols))),
+    fig, axes = plt.subplots(int(np.ceil(n / cols)), cols, figsize=(3.2 * cols, 3.6 * int(np.ceil(n / cols))),
                              squeeze=False, layout="constrained")
     im = None
     for t, ax in enumerate(axes.flat):
@@ -133,7 +133,7 @@ def embedding_grid_figure(grid: dict, png, pdf, settings: str) -> None:
         ax.set_ylabel("embedding dim 2", fontsize=8)
     fig.colorbar(im, ax=axes, shrink=0.8, label="test accuracy of the task's head (%)")
     fig.suptitle(f"SplitMNIST task-embedding space (the paper's Fig. 4): markers = learned embeddings "
-                 f"1..{n} (filled: the panel's task)\n{settings}", fontsize=9)
+                 f"1..{n} (red rim: the panel's task)\n{settings}", fontsize=9)
     _save(fig, png, pdf)
 
 

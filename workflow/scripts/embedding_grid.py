@@ -18,5 +18,6 @@ settings = (f"SplitMNIST CL1, target MLP {c.get('target_hidden')}, hypernetwork 
 paper_figures.embedding_grid_figure(grid, sm.output.png, sm.output.pdf, settings)
 lines = paper_figures.embedding_grid_observations(grid)
 with open(sm.output.summary, "w") as f:
-    f.write(f"Settings: {settings}. Grid evaluation: {info['seconds']:.1f} s.\n\n"
+    cpu = f", {info['cpu_seconds']:.1f} s of CPU time" if "cpu_seconds" in info else ""
+    f.write(f"Settings: {settings}. Grid evaluation: {info['seconds']:.1f} s wall{cpu}.\n\n"
             + "\n".join(f"- {line}" for line in lines) + "\n")
