@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from hnet.run.config import resolve
-from hnet.tools.plan import Probe, cost_key, growth, linear, makespan, predict, probe
+from hnet.tools.plan import Probe, cost_key, growth, linear, makespan, predict, probe, probed_tasks
 
 
 def test_linear_fit_extrapolates_the_growth_and_never_goes_below_zero():
@@ -35,6 +35,10 @@ def test_growth_below_the_totals_noise_is_extrapolated_when_the_step_medians_sho
     assert growth(totals, medians=medians)(99) > 8.0
     # flat medians: the totals' wobble is not extrapolated either
     assert growth(totals, medians=[(0, 1.0), (1, 1.1), (2, 1.11), (3, 1.1)])(99) < 1.3
+
+
+def test_many_task_benchmarks_probe_more_tasks():
+    assert [probed_tasks(n, 4) for n in (3, 5, 10, 40, 100, 1000)] == [4, 4, 4, 5, 12, 12]
 
 
 def test_makespan_is_a_longest_first_schedule_on_the_resources():

@@ -15,7 +15,7 @@ def report(rows, device, total, span, capacity, iterations, max_tasks, startup) 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
     lines = [f"# Cost model: predicted wall time on {name}", "",
              f"{sum(len(r['seeds']) for r in rows)} training runs in {len(rows)} job classes; probes of "
-             f"{iterations} steps on the first {max_tasks} tasks of each class; process start-up {startup:.1f} s.",
+             f"{iterations} steps on the first {max_tasks} tasks of each class (up to 12 for many-task benchmarks: one in 8); process start-up {startup:.1f} s.",
              "", f"- Sum of run times: **{hms(total)}**",
              f"- Makespan on {', '.join(f'{k}={v}' for k, v in capacity.items())} (greedy longest first; runs "
              f"sharing a GPU assumed not to slow each other): **{hms(span)}**", "",
