@@ -90,7 +90,7 @@ def build_report(runs: pd.DataFrame, published: pd.DataFrame, tol: dict, config_
         ok = "not comparable" if not verdicts else ("yes" if within(target, target_sem, r.mean, rep_sem, metric, tol)
                                                      else "**no**")
         ref_text = (fmt(r.ref, nan if pd.isna(r.ref_sem) else r.ref_sem, metric) + f" (n={int(r.ref_n)}"
-                    + (", generated data" if not pd.isna(r.ref_generated) and bool(r.ref_generated) else "") + ")") if has_ref else "—"
+                    + (", generated data" if r.ref_generated else "") + ")") if has_ref else "—"
         lines.append(f"| {r.benchmark} | {r.scenario.upper()} | {r.method} | {r.quantity} | {fmt(pub, pub_sem, metric)} | "
                      f"{ref_text} | {fmt(r.mean, rep_sem, metric)} | {int(r.n)}/{expected_seeds.get(r.benchmark, '?')} | "
                      f"{r.mean - target:+.4g} | {ok} | {against} | {'' if pd.isna(r.source) else r.source} |")

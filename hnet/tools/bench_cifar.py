@@ -17,13 +17,9 @@ from hnet.benchmarks import Benchmark, Scenario, Task
 from hnet.core import Context, PhaseData
 from hnet.registry import method_class
 from hnet.run.config import resolve
+from hnet.tools.bench_common import sync
 
 CIFAR10_TRAIN, CIFAR100_TASK_TRAIN = 50_000, 5_000
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def fake_cifar(n_tasks: int, n: int, device) -> Benchmark:
@@ -61,10 +57,10 @@ def interleaved(fns: dict, device, repeats: int) -> dict[str, float]:
         fn()  # warm-up
     for _ in range(repeats):
         for k, fn in fns.items():
-            _sync(device)
+            sync(device)
             t = time.perf_counter()
             fn()
-            _sync(device)
+            sync(device)
             times[k].append(1000 * (time.perf_counter() - t))
     return {k: statistics.median(v) for k, v in times.items()}
 
@@ -92,11 +88,11 @@ def cifar_lines(device, repeats: int, epoch: bool) -> None:
             m, data, _ = method_at_task(preset, "hnet", 0, device, n=CIFAR10_TRAIN)
             n_steps = math.ceil(CIFAR10_TRAIN / cfg["batch_size"])
             fn = step_fn(m, data, 0)
-            _sync(device)
+            sync(device)
             start = time.perf_counter()
             for _ in range(n_steps):
                 fn()
-            _sync(device)
+            sync(device)
             sec = time.perf_counter() - start
             print(f"  one epoch of task 1 ({CIFAR10_TRAIN:,} images, {n_steps} steps) with HNET, measured: "
                   f"{sec:.0f} s -> x {cfg['epochs']} epochs x (1 + 5 x 0.1 of the data) = "

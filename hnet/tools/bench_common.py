@@ -13,7 +13,7 @@ from hnet.registry import method_class
 from hnet.run.config import resolve
 
 
-def _sync(device):
+def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize()
 
@@ -24,10 +24,10 @@ def timed(fn, device, repeats: int, warmup: int = 3) -> float:
         fn()
     times = []
     for _ in range(repeats):
-        _sync(device)
+        sync(device)
         t = time.perf_counter()
         fn()
-        _sync(device)
+        sync(device)
         times.append(1000 * (time.perf_counter() - t))
     return statistics.median(times)
 

@@ -10,12 +10,12 @@ evaluation and data loading come on top: ``snakemake ... -- plan`` models those)
 from __future__ import annotations
 
 import statistics
-import time
 
+import numpy as np
 import torch
 
 from hnet.methods.regulariser import Snapshot
-from hnet.tools.bench_common import _sync, hnet_at_task, step_fn
+from hnet.tools.bench_common import hnet_at_task, step_fn, timed
 
 TASKS = (1, 10, 50, 100)
 PRESET = "permuted_mnist_100"
@@ -37,15 +37,11 @@ def target_memory_mb(method, previous: int) -> dict[str, float]:
 
 
 def interpolated_total_s(step_ms: dict[int, float], n_tasks: int, iterations: int) -> float:
-    """Seconds of ``iterations`` steps for each of tasks 1..n_tasks, linear between measured tasks."""
+    """Seconds of ``iterations`` steps for each of tasks 1..n_tasks, linear between measured tasks
+    (the first or last measured cost outside them)."""
     known = sorted(step_ms)
-    total_ms = 0.0
-    for t in range(1, n_tasks + 1):
-        lo = max(k for k in known if k <= t) if t >= known[0] else known[0]
-        hi = min((k for k in known if k >= t), default=known[-1])
-        w = 0.0 if hi == lo else (t - lo) / (hi - lo)
-        total_ms += iterations * ((1 - w) * step_ms[lo] + w * step_ms[hi])
-    return total_ms / 1000
+    per_task_ms = np.interp(np.arange(1, n_tasks + 1), known, [step_ms[k] for k in known])
+    return float(iterations * per_task_ms.sum()) / 1000
 
 
 def pm100_lines(device, repeats: int, steps_per_block: int = 5) -> None:
@@ -54,18 +50,12 @@ def pm100_lines(device, repeats: int, steps_per_block: int = 5) -> None:
     runs = {}
     for t in TASKS:
         m, bench, cfg = hnet_at_task(PRESET, t - 1, device)
-        runs[t] = (m, step_fn(m, bench, cfg, t - 1))
-        for _ in range(2):
-            runs[t][1]()  # warm-up
+        step = step_fn(m, bench, cfg, t - 1)
+        runs[t] = (m, lambda step=step: [step() for _ in range(steps_per_block)])
     times: dict[int, list[float]] = {t: [] for t in TASKS}
-    for _ in range(repeats):
+    for r in range(repeats):  # interleaved: a drift in load hits every task alike
         for t in TASKS:
-            _sync(device)
-            start = time.perf_counter()
-            for _ in range(steps_per_block):
-                runs[t][1]()
-            _sync(device)
-            times[t].append(1000 * (time.perf_counter() - start) / steps_per_block)
+            times[t].append(timed(runs[t][1], device, 1, warmup=2 if r == 0 else 0) / steps_per_block)
     step_ms = {t: statistics.median(v) for t, v in times.items()}
     for t in TASKS:
         print(f"  task {t:3d} ({t - 1:2d} previous)  {step_ms[t]:8.1f} ms/step   ratio {step_ms[t] / step_ms[1]:5.2f} x task 1")
@@ -76,7 +66,7 @@ def pm100_lines(device, repeats: int, steps_per_block: int = 5) -> None:
         for form, mb in target_memory_mb(m, t - 1).items():
             print(f"  task {t:3d}  {form:48s} {mb:9.1f} MB")
 
-    n_tasks, iterations = cfg["n_tasks"], cfg["iterations"]
+    n_tasks, iterations = cfg["n_tasks"], cfg["iterations"]  # the preset's, the same for every task count
     total = interpolated_total_s(step_ms, n_tasks, iterations)
     print(f"\nOne seed's training steps ({n_tasks} tasks x {iterations} iterations, linear between the "
           f"measured tasks) on {device}: {total / 3600:.1f} h (evaluation and data loading not included)")
