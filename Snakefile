@@ -16,12 +16,11 @@ validate(config, "workflow/schemas/config.schema.yaml")
 report: "workflow/report/workflow.rst"
 
 
-include: "workflow/rules/common.smk"
-include: "workflow/rules/common_sweeps.smk"
-include: "workflow/rules/common_plan.smk"
+include: "workflow/rules/requests.smk"
+include: "workflow/rules/resources.smk"
+include: "workflow/rules/targets.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
-include: "workflow/rules/train_packed.smk"
 include: "workflow/rules/ent_study.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/embedding_grid.smk"

@@ -17,7 +17,7 @@ from hnet.core import REQUIRED, Setting, TargetNetMethod
 class EWC(TargetNetMethod):
     name = "ewc"
     packable = True
-    settings = {"ewc_lambda": Setting(REQUIRED, "penalty strength λ"), **fisher.SETTINGS}
+    settings = {"ewc_lambda": Setting(REQUIRED, "penalty strength λ", type="float", constraint="non_negative"), **fisher.SETTINGS}
     state = ("fisher_sum", "weighted_sum", "mean", "constant", "sq_sum")
 
     def __init__(self, ctx):

@@ -33,7 +33,8 @@ from hnet.nets import MLP
 
 SETTINGS = {
     "fisher_samples": Setting(None, "Fisher on this many training samples of the task (a fixed random subset); "
-                                     "null: on all of them, as van de Ven & Tolias' code does"),
+                                     "null: on all of them, as van de Ven & Tolias' code does", type="int",
+                              constraint="positive"),
 }
 
 
@@ -117,14 +118,12 @@ def task_fisher(method, data, seen: int, limit: int | None) -> list[Tensor]:
     """The diagonal Fisher of ``method``'s network on a phase's data. With packed seeds (the data
     has ``per_seed`` phases and the weights a leading seed dimension) each seed's Fisher is computed
     on its own data, with its own random stream, exactly as an unpacked run would."""
-    per_seed = getattr(data, "per_seed", None)
-    net = getattr(method.net, "net", method.net)  # a packed target wraps the network
-    mlp = net if isinstance(net, MLP) else None
-    if per_seed is None:
+    mlp = method.net if isinstance(method.net, MLP) else None
+    if method.streams is None:
         return diagonal_fisher(method.forward, method.params, method.scenario, data.iterate(256, limit), seen, mlp=mlp)
     parts = []
-    for k, seed_data in enumerate(per_seed):
-        with data.rng(k):
+    for k, seed_data in enumerate(data.per_seed):
+        with method.streams.use(k):
             weights = [p[k] for p in method.params]
             parts.append(diagonal_fisher(method.forward, weights, method.scenario, seed_data.iterate(256, limit), seen,
                                          mlp=mlp))

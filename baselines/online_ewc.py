@@ -2,7 +2,7 @@
 
 One running Fisher F <- gamma * F + F_new and the latest anchor θ*; penalty
 lambda/2 * sum_i gamma * F_i (θ_i - θ*_i)^2 (the extra gamma in the penalty is Schwarz et al.'s
-and van de Ven & Tolias' code's). Fisher definition: see ``hnet.fisher``.
+and van de Ven & Tolias' code's). Fisher definition: see ``baselines.fisher``.
 """
 
 from baselines import fisher
@@ -13,8 +13,8 @@ from hnet.core import REQUIRED, Setting, TargetNetMethod
 class OnlineEWC(TargetNetMethod):
     name = "online_ewc"
     packable = True
-    settings = {"ewc_lambda": Setting(REQUIRED, "penalty strength λ"),
-                "gamma": Setting(REQUIRED, "decay γ of the running Fisher"), **fisher.SETTINGS}
+    settings = {"ewc_lambda": Setting(REQUIRED, "penalty strength λ", type="float", constraint="non_negative"),
+                "gamma": Setting(REQUIRED, "decay γ of the running Fisher", type="float", constraint="probability"), **fisher.SETTINGS}
     state = ("fisher", "anchor")
 
     def __init__(self, ctx):

@@ -18,8 +18,8 @@ def test_target_memory_counts_stored_outputs_the_hypernetwork_copy_and_the_gram_
     m, _, _ = hnet_at_task("permuted_mnist", 3, torch.device("cpu"), hnet_hidden=[4], chunk_size=50000)
     mem = target_memory_mb(m, 3)
     stored, copy, gram = mem.values()
-    assert stored == pytest.approx(3 * m.hnet.target_numel * 4 / 2**20)
-    assert copy == pytest.approx(m.hnet.num_params() * 4 / 2**20)
+    assert stored == pytest.approx(3 * m.ph.hnet.target_numel * 4 / 2**20)
+    assert copy == pytest.approx(m.ph.hnet.num_params() * 4 / 2**20)
     snap = m.ph.snapshot  # out weight + bias + features of 3 tasks x chunks + two 4 x 4 Grams
-    n = m.hnet.chunk_size * 4 + m.hnet.chunk_size + 3 * m.hnet.n_chunks * 4 + 2 * 16
+    n = m.ph.hnet.chunk_size * 4 + m.ph.hnet.chunk_size + 3 * m.ph.hnet.n_chunks * 4 + 2 * 16
     assert gram == pytest.approx(n * 4 / 2**20) and snap is not None

@@ -2,7 +2,6 @@ import torch
 
 from hnet.benchmarks import Scenario, build_benchmark
 from hnet.benchmarks.mnist import permutations
-from hnet.benchmarks.regression import make_regression
 
 
 def test_permutations_are_deterministic_from_the_data_seed_and_task_1_is_identity():
@@ -18,7 +17,7 @@ def test_permutations_are_deterministic_from_the_data_seed_and_task_1_is_identit
 
 
 def test_permuted_mnist_pads_to_32x32_before_permuting(synthetic_mnist):
-    bench = build_benchmark("permuted_mnist", {"data_dir": synthetic_mnist, "download": False, "n_tasks": 3})
+    bench = build_benchmark("permuted_mnist", {"n_tasks": 3}, synthetic_mnist, download=False)
     assert bench.input_shape == (1024,) and bench.n_tasks == 3
     t0, t1 = bench.tasks[0], bench.tasks[1]
     x0 = t0.train_batch(torch.arange(4))[0]
@@ -31,14 +30,14 @@ def test_permuted_mnist_pads_to_32x32_before_permuting(synthetic_mnist):
 
 def test_permutations_do_not_depend_on_the_training_seed(synthetic_mnist):
     torch.manual_seed(1)
-    a = build_benchmark("permuted_mnist", {"data_dir": synthetic_mnist, "download": False, "n_tasks": 2})
+    a = build_benchmark("permuted_mnist", {"n_tasks": 2}, synthetic_mnist, download=False)
     torch.manual_seed(2)
-    b = build_benchmark("permuted_mnist", {"data_dir": synthetic_mnist, "download": False, "n_tasks": 2})
+    b = build_benchmark("permuted_mnist", {"n_tasks": 2}, synthetic_mnist, download=False)
     assert torch.equal(a.tasks[1].input_perm, b.tasks[1].input_perm)
 
 
 def test_split_mnist_tasks_hold_their_digit_pairs(synthetic_mnist):
-    bench = build_benchmark("split_mnist", {"data_dir": synthetic_mnist, "download": False})
+    bench = build_benchmark("split_mnist", {}, synthetic_mnist, download=False)
     assert [t.classes for t in bench.tasks] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
     for t in bench.tasks:
         assert set(t.y_train.tolist()) == {0, 1}
@@ -46,19 +45,19 @@ def test_split_mnist_tasks_hold_their_digit_pairs(synthetic_mnist):
 
 
 def test_regression_tasks():
-    bench = make_regression()
+    bench = build_benchmark("regression", {})
     assert bench.n_tasks == 3 and bench.regression
     x, y = bench.tasks[1].x_train, bench.tasks[1].y_train
     assert x.shape == (100, 1) and x.min() >= -1 and x.max() <= 1
     assert (y - (2 * x**2 - 1)).std() < 0.08  # noise std 0.05
     xt = bench.tasks[2].x_test
     assert xt.shape == (50, 1) and torch.allclose(bench.tasks[2].y_test, (xt - 3) ** 3)
-    assert torch.equal(make_regression().tasks[0].x_train, bench.tasks[0].x_train)
+    assert torch.equal(build_benchmark("regression", {}).tasks[0].x_train, bench.tasks[0].x_train)
 
 
 def test_validation_split_comes_from_training_data(synthetic_mnist):
-    full = build_benchmark("split_mnist", {"data_dir": synthetic_mnist, "download": False})
-    val = build_benchmark("split_mnist", {"data_dir": synthetic_mnist, "download": False, "val_fraction": 0.2})
+    full = build_benchmark("split_mnist", {}, synthetic_mnist, download=False)
+    val = build_benchmark("split_mnist", {"val_fraction": 0.2}, synthetic_mnist, download=False)
     t_full, t_val = full.tasks[0], val.tasks[0]
     assert len(t_val.y_train) + len(t_val.y_test) == len(t_full.y_train)
     train_rows = {tuple(r.tolist()) for r in t_full.x_train}

@@ -20,7 +20,7 @@ from hnet.run.config import resolve
 
 
 def bench(data, **cfg):
-    return build_benchmark("split_cifar", {"data_dir": data, "download": False, "n_tasks": 3, **cfg})
+    return build_benchmark("split_cifar", {"n_tasks": 3, **cfg}, data, download=False)
 
 
 def test_loading_and_splits(synthetic_cifar):
@@ -47,7 +47,7 @@ def test_broken_files_are_reported_by_path(synthetic_cifar, tmp_path):
     with pytest.raises(DataError, match=r"data_batch_1: labels outside 0..9"):
         read_batch(path, b"labels", 10)
     with pytest.raises(DataError, match="cifar-10-batches-py: data_batch_1"):
-        build_benchmark("split_cifar", {"data_dir": tmp_path / "none", "download": False})
+        build_benchmark("split_cifar", {}, tmp_path / "none", download=False)
 
 
 def test_augmentation_is_a_padded_crop_and_flip_and_seeded():

@@ -118,9 +118,8 @@ def test_killed_run_resumes_to_identical_results(synthetic_mnist, tmp_path, name
     assert len(result["matrix"]) >= 1 and all(v == v for v in result["final"])
     if len(result["matrix"]) == 1:
         return  # one phase (joint training): nothing to resume
-    env = {**os.environ, "HNET_TEST_KILL_AFTER_TASK": "1"}
-    proc = subprocess.run([sys.executable, "-m", "hnet", *cli_args(synthetic_mnist, killed, name)], env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "tests.kill_after_task", "1", *cli_args(synthetic_mnist, killed, name)],
+                          capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == -9, proc.stderr
     assert not (killed / "metrics.json").exists() and (killed / "checkpoint.pt").exists()
     assert main(cli_args(synthetic_mnist, killed, name)) == 0  # started again: continues after task 1

@@ -117,25 +117,25 @@ def test_hnet_method_regulariser_matches_the_formula_by_hand(float64):
             method.train_step(*batch(task), seen=task + 1)
         method.end_task(task, None)
     method.begin_task(2)
-    theta_star = copy.deepcopy(method.hnet)
+    theta_star = copy.deepcopy(method.ph.hnet)
     for _ in range(2):
         method.train_step(*batch(2), seen=3)
     # By hand: task-loss gradient, a copy of Adam stepped with it, then the formula.
-    hnet, emb = method.hnet, method.emb
+    hnet, emb = method.ph.hnet, method.ph.emb
     x, y, tids = batch(2)
-    method.opt_h.zero_grad()
+    method.ph.opt_h.zero_grad()
     loss = method.scenario.loss(method.target(x, hnet(emb[None])[0]), tids, y, 3)
     loss.backward()
     hnet_copy = copy.deepcopy(hnet)
     opt_copy = torch.optim.Adam(hnet_copy.parameters())
-    opt_copy.load_state_dict(copy.deepcopy(method.opt_h.state_dict()))
+    opt_copy.load_state_dict(copy.deepcopy(method.ph.opt_h.state_dict()))
     for q, p in zip(hnet_copy.parameters(), hnet.parameters()):
         q.grad = p.grad.clone()
     opt_copy.step()
-    by_hand = 0.3 / 2 * sum(((hnet_copy(method.embs[t][None]) - theta_star(method.embs[t][None])) ** 2).sum()
+    by_hand = 0.3 / 2 * sum(((hnet_copy(method.ph.embs[t][None]) - theta_star(method.ph.embs[t][None])) ** 2).sum()
                             for t in range(2))
     named = dict(hnet.named_parameters())
-    delta = adam_step_delta(method.opt_h)
+    delta = adam_step_delta(method.ph.opt_h)
     lookahead = {k: p + delta[p] for k, p in named.items()}
-    got = method.cfg["beta"] / 2 * method.penalty(lookahead, None)
+    got = method.cfg["beta"] / 2 * method.ph.penalty(lookahead, None)
     torch.testing.assert_close(got, by_hand.detach(), rtol=1e-9, atol=1e-12)

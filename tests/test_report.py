@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from hnet.analysis.report import build_report
+from hnet.analysis.report import assemble_report, build_report
 
 TOL = {"accuracy_points": 1.0, "mse_factor": 2.0}
 PUBLISHED = pd.DataFrame([
@@ -59,3 +59,19 @@ def test_generated_data_on_both_sides_counts_as_the_same_data():
     # one side with files, the other generated: not the same data
     assert "generated" not in build_report(runs("hnet", "cl1", [99.0]), PUBLISHED, TOL, "paper",
                                            {"split_mnist": 1}, authors(sha=None))
+
+
+def test_the_report_is_assembled_in_order_from_its_sections():
+    r = runs("hnet", "cl1", [99.0, 99.1]).assign(commit="c0ffee", dirty=False, dataset="mnist")
+    excluded = pd.DataFrame(columns=["run", "recorded", "expected", "reason"])
+    text = assemble_report(r, excluded, PUBLISHED, authors(), TOL, "paper", {"split_mnist": 2}, True,
+                           ent_section="\n## HNET+ENT study\n\nent text\n", sweeps=["### sweep a\n", "### sweep b\n"],
+                           embedding_grid=["grid text\n"], split_cifar=["cifar text\n"])
+    heads = [line for line in text.splitlines() if line.startswith("## ")]
+    assert heads == ["## Provenance", "## Reproduced beside published",
+                     "## Published numbers without a reproduced counterpart in this configuration",
+                     "## Reproduced cells with no published counterpart", "## HNET+ENT study", "## Sweeps",
+                     "## The task-embedding space (the paper's Fig. 4)", "## Split CIFAR-10/100 (the paper's Fig. 5)"]
+    assert "- code `c0ffee` (clean): 2 run(s)" in text
+    assert text.index("### sweep a") < text.index("### sweep b") < text.index("grid text") < text.index("cifar text")
+    assert "## Sweeps" not in assemble_report(r, excluded, PUBLISHED, authors(), TOL, "paper", {"split_mnist": 2}, True)

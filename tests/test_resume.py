@@ -10,10 +10,11 @@ import pytest
 
 from hnet.benchmarks.idx import DataIntegrityError
 from hnet.benchmarks.mnist import load_mnist
-from hnet.run.cli import build_parser, job_from_args, main
-from hnet.run.execute import execute
 from hnet.core import DivergenceError
-from tests.conftest import write_idx
+from hnet.methods.hnet import HNET
+from hnet.run.cli import build_parser, main, place_from_args, request_from_args
+from hnet.run.execute import execute
+from tests.conftest import REPO, write_idx
 
 TINY = ["n_tasks=4", "iterations=20", "target_hidden=[32]", "hnet_hidden=[8]", "emb_dim=4", "chunk_emb_dim=4",
         "chunk_size=3000"]
@@ -32,9 +33,8 @@ def cli_args(data, out, method, extra=()):
 
 def test_checkpoint_for_another_config_is_ignored(synthetic_mnist, tmp_path):
     out = tmp_path / "r"
-    env = {**os.environ, "HNET_TEST_KILL_AFTER_TASK": "1"}
-    subprocess.run([sys.executable, "-m", "hnet", *cli_args(synthetic_mnist, out, "finetune")], env=env,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "tests.kill_after_task", "1", *cli_args(synthetic_mnist, out, "finetune")],
+                   capture_output=True, cwd=REPO)
     assert (out / "checkpoint.pt").exists()
     assert main(cli_args(synthetic_mnist, out, "finetune", ["iterations=41"])) == 0
     fresh = tmp_path / "fresh"
@@ -49,15 +49,25 @@ def test_keep_checkpoint_switch(synthetic_mnist, tmp_path):
     assert (out / "checkpoint.pt").exists() and (out / "metrics.json").exists()
 
 
-def test_nan_loss_stops_the_run_naming_where(synthetic_mnist, tmp_path):
+def test_nan_loss_stops_the_run_naming_where(synthetic_mnist, tmp_path, monkeypatch):
     out = tmp_path / "nan"
     args = build_parser().parse_args(cli_args(synthetic_mnist, out, "hnet"))
+    at = {"task": -1, "step": 0}
+    begin_task, train_step = HNET.begin_task, HNET.train_step
 
-    def inject(phase, iteration, loss):
-        return loss * float("nan") if (phase, iteration) == (1, 7) else loss
+    def begin(self, task):  # count steps per task
+        at.update(task=task, step=0)
+        begin_task(self, task)
 
+    def step(self, *batch):  # the 8th step of task 2 returns NaN
+        at["step"] += 1
+        loss = train_step(self, *batch)
+        return loss * float("nan") if (at["task"], at["step"]) == (1, 8) else loss
+
+    monkeypatch.setattr(HNET, "begin_task", begin)
+    monkeypatch.setattr(HNET, "train_step", step)
     with pytest.raises(DivergenceError) as err:
-        execute(job_from_args(args), fault=inject)
+        execute(request_from_args(args), place_from_args(args))
     msg = str(err.value)
     for part in ("permuted_mnist", "cl1", "hnet", "seed3", "task 2", "iteration 8"):
         assert part in msg

@@ -81,6 +81,6 @@ def test_a_failed_slurm_job_names_its_logs(cluster, synthetic_mnist, tmp_path):
               *slurm_args(tmp_path), "--retries", "0", check=False)
     text = out.stdout + out.stderr
     assert out.returncode != 0
-    rule_log = tmp_path / "results" / "logs" / "train" / "regression" / "cl1" / "ewc" / "seed1.log"
+    rule_log = tmp_path / "results" / "logs" / "train" / "runs" / "regression" / "cl1" / "ewc" / "seed1.log"
     assert str(rule_log) in text and "slurm_logs/rule_train" in text  # both logs are named
     assert "non-finite loss" in rule_log.read_text()

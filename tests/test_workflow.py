@@ -51,12 +51,14 @@ def test_paper_dag_has_one_training_job_per_configured_cell(tmp_path):
                     external += (sc in config["external_methods"][m]["benchmarks"].get(bench, [])) * spec["seeds"]
     proc = snakemake("-n", "--config", f"results={tmp_path}/results")
     counts = job_counts(proc.stdout)
-    assert counts["train"] == expected
+    n_sweep = sum(s["seeds"] * len(s.get("points", s.get("values", []))) for s in config["sweeps"])
+    assert counts["train"] == expected + n_sweep  # one training rule for the grid and every sweep point
     assert counts["external_ncm"] == external == 3 * 20
-    assert counts["train"] > 500  # 4 benchmarks, 20 seeds for the MNIST table
+    assert expected > 500  # 4 benchmarks, 20 seeds for the MNIST table
     study = config["ent_study"]
     n_study = len(study["cells"]) * study["seeds"] * len(study["variants"])
-    assert counts["train_ent_study"] == counts["ent_study"] == n_study
+    assert counts["ent_study"] == n_study
+    assert counts["train_keeping_checkpoint"] == n_study + 1  # the ENT study's runs and the Fig. 4 run
 
 
 TINY = workflow_config(
@@ -68,6 +70,7 @@ TINY = workflow_config(
     methods=["hnet", "finetune", "joint"],
     ent_study={"enabled": True, "cells": ["split_mnist/cl3"], "seeds": 1, "val_fraction": 0.2,
                "variants": [{"name": "paper", "overrides": {}}, {"name": "short", "overrides": {"iterations": 8}}]},
+    embedding_grid={"cell": "split_mnist/cl1", "seed": 1, "grid": 4, "test_images": 20, "overrides": {}},
 )
 
 
@@ -103,7 +106,7 @@ def test_tiny_run_writes_tables_figures_and_report(tiny_run):
     assert "| regression | CL1 | hnet | final_task1 | 0.00419 |" in report
     assert "| split_mnist | CL1 | finetune | final_mean | 87.19 |" in report
     assert "split_mnist CL3 hnet_ent final_mean" in report  # published, not reproduced here
-    assert (results / "benchmarks" / "train" / "split_mnist" / "cl1" / "hnet" / "seed1.tsv").exists()
+    assert (results / "benchmarks" / "train" / "runs" / "split_mnist" / "cl1" / "hnet" / "seed1.tsv").exists()
     # The HNET+ENT study: trained with a validation split, rules chosen on it, stated in the report.
     study = results / "ent_study" / "split_mnist" / "cl3" / "short" / "seed1"
     assert (study / "study.json").exists() and (study / "checkpoint.pt").exists()
@@ -119,6 +122,37 @@ def test_second_run_does_nothing_and_figure_deletion_reruns_only_its_rule(tiny_r
     (results / "figures" / "final_per_task" / "split_mnist_cl1.png").unlink()
     counts = job_counts(snakemake(*args, "-n").stdout)
     assert counts.get("figure") == 1 and "train" not in counts and "aggregate" not in counts
+
+
+def test_deleting_a_table_in_any_format_rebuilds_it(tiny_run):
+    results, args, _ = tiny_run
+    for name in ("table1_final.csv", "split_mnist_during.tex"):
+        (results / "tables" / name).unlink()
+        counts = job_counts(snakemake(*args, "-n").stdout)
+        assert counts.get("aggregate") == 1 and "train" not in counts, counts
+        snakemake(*args)
+        assert (results / "tables" / name).stat().st_size > 0
+
+
+def test_a_preset_edit_retrains_every_run_it_changes_wherever_it_lives(tiny_run, tmp_path, monkeypatch):
+    """The grid, the ENT study's variants and the Fig. 4 run are requests of one rule, whose params
+    are the cell fingerprint: a changed preset value retrains all of them and nothing else."""
+    results, args, _ = tiny_run
+    for path in (REPO / "hnet" / "presets").glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text())
+    preset = tmp_path / "split_mnist.yaml"
+    text = preset.read_text()
+    assert 'beta: {value: 0.01, source: "AC class_beta = 0.01"}' in text
+    preset.write_text(text.replace('beta: {value: 0.01, source: "AC class_beta = 0.01"}',
+                                   'beta: {value: 0.02, source: "a test"}'))
+    monkeypatch.setenv("HNET_PRESET_DIR", str(tmp_path))
+    out = snakemake(*args, "-n").stdout
+    trains = [block.split("output: ")[1].split(",")[0] for block in out.split("\nrule ")[1:]
+              if block.startswith(("train:", "train_keeping_checkpoint:"))]
+    rel = sorted(str(Path(p).relative_to(results).parent) for p in trains)
+    expected = [f"runs/split_mnist/cl{n}/hnet/seed{s}" for n in (1,) for s in (1, 2)]  # hnet: CL1 only
+    expected += [f"ent_study/split_mnist/cl3/{v}/seed1" for v in ("paper", "short")] + ["embedding_grid/split_mnist/cl1/seed1"]
+    assert rel == sorted(expected), rel
 
 
 def test_editing_plotting_code_reruns_plots_never_training(tiny_run):
@@ -159,21 +193,21 @@ def test_packed_seeds_equal_the_unpacked_runs_and_switching_packing_retrains_not
     snakemake(*with_config(fresh, "pack_seeds=2"), f"{packed}/runs/regression/cl1/hnet/seed2/metrics.json",
               f"{packed}/runs/regression/cl1/finetune/seed1/metrics.json")
     for method in ("hnet", "finetune"):
-        assert (packed / "logs" / "train_packed" / "regression" / "cl1" / method / "seeds1-2.log").exists()
+        assert (packed / "logs" / "train" / "runs" / "regression" / "cl1" / method / "seeds1-2.log").exists()
+        assert not (packed / "logs" / "train" / "runs" / "regression" / "cl1" / method / "seed1.log").exists()
         for seed in (1, 2):
             one = json.loads((results / "runs" / "regression" / "cl1" / method / f"seed{seed}" / "metrics.json").read_text())
             two = json.loads((packed / "runs" / "regression" / "cl1" / method / f"seed{seed}" / "metrics.json").read_text())
             assert (two["seed"], two["fingerprint"]) == (seed, one["fingerprint"])
             assert np.allclose(np.array(two["matrix"], float), np.array(one["matrix"], float), rtol=1e-3, equal_nan=True)
-    assert not (packed / "logs" / "train").exists()
 
 
 def test_plan_rule_probes_every_training_job_class_and_compares_with_finished_jobs(tiny_run):
     results, args, _ = tiny_run
     snakemake(*args, "plan", "--forcerun", "plan")
     plan = pd.read_csv(results / "plan" / "plan.csv")
-    # regression: 2 cells; split_mnist: cl1 3 + cl3 2 cells; the ENT study: 2 variants
-    assert len(plan) == 2 + 5 + 2 and (plan["predicted_s"] > 0).all()
+    # regression: 2 cells; split_mnist: cl1 3 + cl3 2 cells; the ENT study: 2 variants; the Fig. 4 run
+    assert len(plan) == 2 + 5 + 2 + 1 and (plan["predicted_s"] > 0).all()
     assert plan.loc[plan["rule"] == "train", "measured_median_s"].notna().all()
     text = (results / "plan" / "plan.md").read_text()
     assert "## Prediction vs measured" in text and "median absolute error per class" in text
@@ -190,12 +224,12 @@ def test_gpu_pool_comes_from_the_config_unless_given_on_the_command_line(tiny_ru
 @pytest.mark.parametrize("change,message", [
     ({"colour": "blue"}, "Additional properties are not allowed ('colour'"),
     ({"benchmarks": {"split_mnist": {"seeds": "two"}}}, "'two' is not of type 'integer'"),
-    ({"benchmarks": {"split_mnist": {"overrides": {"iterations": 0}}}}, "'iterations': must be a positive integer"),
+    ({"benchmarks": {"split_mnist": {"overrides": {"iterations": 0}}}}, "'iterations': must be positive (> 0)"),
     ({"benchmarks": {"split_mnist": {"overrides": {"batchsize": 64}}}}, "unknown config key 'batchsize'"),
     ({"methods": ["hnet", "ewk"]}, "unknown method 'ewk'; valid: ["),
     ({"benchmarks": {"cifar": {"seeds": 1, "scenarios": ["cl1"]}}}, "unknown benchmark 'cifar'"),
     ({"benchmarks": {"split_mnist": {"scenarios": ["cl2", "cl3"], "methods": ["hnet"]}}},
-     "method 'hnet' supports none of benchmarks.split_mnist.scenarios"),
+     "benchmarks.split_mnist: method 'hnet' supports none of its scenarios"),
     ({"benchmarks": {"regression": {"scenarios": ["cl3"]}}}, "'cl3' is not a scenario of regression"),
     ({"ent_study": {"cells": ["cifar/cl3"], "seeds": 1, "val_fraction": 0.1, "variants": [
         {"name": "paper", "overrides": {}}]}},
@@ -226,7 +260,7 @@ def test_failed_runs_do_not_stop_others_and_tables_show_them_through_n(synthetic
     runs = tmp_path / "results" / "runs" / "regression" / "cl1"
     assert (runs / "finetune" / "seed2" / "metrics.json").exists()  # ...and did not stop the others
     assert not (runs / "ewc" / "seed1" / "metrics.json").exists()
-    log = (tmp_path / "results" / "logs" / "train" / "regression" / "cl1" / "ewc" / "seed1.log").read_text()
+    log = (tmp_path / "results" / "logs" / "train" / "runs" / "regression" / "cl1" / "ewc" / "seed1.log").read_text()
     assert "non-finite loss" in log and "regression/cl1/ewc/seed1" in log and "task 2" in log
     snakemake(*args, "--config", f"results={tmp_path}/results", "on_missing_runs=skip")
     table = pd.read_csv(tmp_path / "results" / "tables" / "regression_final.csv", index_col=0)
@@ -288,7 +322,7 @@ def test_readme_baseline_is_scheduled_in_paper_and_quick_configurations(repo_wit
         config = paper if configfile is None else layered(paper, yaml.safe_load((root / configfile).read_text()))
         extra = [] if configfile is None else ["--configfile", configfile]
         out = snakemake_in(root, "-n", *extra, "--config", f"results={tmp_path}/results").stdout
-        jobs = re.findall(rf"wildcards: benchmark=(\w+), scenario=(\w+), method={name}, seed=(\d+)", out)
+        jobs = re.findall(rf"wildcards: run=runs/(\w+)/(\w+)/{name}/seed(\d+)", out)
         # the example supports every scenario of every (flat-input) benchmark
         expected = sum(len(b["scenarios"]) * b["seeds"] for b in config["benchmarks"].values()
                        if b.get("enabled", True) and name in b.get("methods", [name]))

@@ -53,7 +53,8 @@ def authors_reference(authors: pd.DataFrame | None, runs: pd.DataFrame) -> pd.Da
 
 
 def build_report(runs: pd.DataFrame, published: pd.DataFrame, tol: dict, config_name: str,
-                 expected_seeds: dict[str, int], authors: pd.DataFrame | None = None, verdicts: bool = True) -> str:
+                 expected_seeds: dict[str, int], authors: pd.DataFrame | None = None, verdicts: bool = True,
+                 preamble: str = "") -> str:
     """Every reproduced number beside the published one and the authors' code on the same data; the
     verdict compares with the authors' code where it ran on the same data, else with the paper."""
     rep = reproduced(runs)
@@ -71,6 +72,7 @@ def build_report(runs: pd.DataFrame, published: pd.DataFrame, tol: dict, config_
         f"Configuration: `{config_name}`. Reproduced: mean ± SEM over seeds (n = finished runs / configured). "
         f"Tolerance: accuracy within max({tol['accuracy_points']} points, 2 x combined SEM); "
         f"MSE within a factor {tol['mse_factor']}. {verdict_note}", "",
+        *([preamble] if preamble else []),
         "## Reproduced beside published", "",
         "| benchmark | scenario | method | quantity | published | authors' code, same data | reproduced | n | "
         "difference | within tolerance | compared with | source |",
@@ -125,3 +127,31 @@ def provenance_section(runs: pd.DataFrame, excluded: pd.DataFrame) -> str:
         lines += [f"- `{r.run}`: {r.reason} (recorded {r.recorded}, expected {r.expected})"
                   for r in excluded.itertuples()]
     return "\n".join(lines) + "\n\n"
+
+
+SWEEPS_INTRO = ("\n## Sweeps\n\nEach point is an ordinary run per seed (`results/sweeps/<sweep>/<point>/`); "
+                "figures in `results/figures/sweeps/`.\n\n")
+EMBEDDING_GRID_INTRO = (
+    "\n## The task-embedding space (the paper's Fig. 4)\n\nFigure: `figures/embedding_grid.png`. The paper's claims: "
+    "high accuracy with 2-D embeddings; the region that solves an early task contains later embeddings (transfer); "
+    "the last task's high-accuracy region is finite and older embeddings stay above chance. Measured here:\n\n")
+SPLIT_CIFAR_INTRO = (
+    "\n## Split CIFAR-10/100 (the paper's Fig. 5)\n\nThe paper's Fig. 5 gives these numbers only as a plot, which "
+    "could not be read here: `config/reference/published.csv` has no split CIFAR values, so there is no verdict, "
+    "only the measured numbers (figure: `figures/split_cifar_fig5.png`).\n\n")
+
+
+def assemble_report(runs: pd.DataFrame, excluded: pd.DataFrame, published: pd.DataFrame, authors: pd.DataFrame,
+                    tol: dict, config_name: str, expected_seeds: dict[str, int], verdicts: bool,
+                    ent_section: str = "", sweeps: list[str] = (), embedding_grid: list[str] = (),
+                    split_cifar: list[str] = ()) -> str:
+    """The whole report in its order: header, provenance, the comparison, then the studies' sections
+    (the HNET+ENT study, sweeps, Fig. 4, Fig. 5's table), each given as Markdown text."""
+    text = build_report(runs, published, tol, config_name, expected_seeds, authors, verdicts,
+                        preamble=provenance_section(runs, excluded))
+    text += ent_section
+    if sweeps:
+        text += SWEEPS_INTRO + "\n".join(sweeps)
+    text += "".join(EMBEDDING_GRID_INTRO + part for part in embedding_grid)
+    text += "".join(SPLIT_CIFAR_INTRO + part for part in split_cifar)
+    return text

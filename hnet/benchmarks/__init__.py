@@ -56,14 +56,25 @@ class BenchmarkSpec:
         return list(self.reads)
 
 
-def _mnist_family(name, build, shape, description) -> BenchmarkSpec:
+DATA_SEED = Setting(42, "seed of everything drawn when the data is built (permutations, generated data, "
+                       "validation splits): the same for every training seed, as in the paper", type="int")
+
+
+def _n_tasks(default: int, what: str) -> Setting:
+    return Setting(default, f"number of tasks ({what})", type="int", constraint="positive")
+
+
+def _mnist_family(name, build, shape, description, n_tasks: Setting, **more: Setting) -> BenchmarkSpec:
     dataset = Setting("mnist", "the MNIST-format dataset the tasks are built from (torchvision's layout under "
                                "data_dir); part of the run's label", MNIST_FORMAT)
-    return BenchmarkSpec(name, build, shape, SCENARIOS, (), description, {"dataset": dataset})
+    return BenchmarkSpec(name, build, shape, SCENARIOS, (), description,
+                         {"dataset": dataset, "n_tasks": n_tasks, "data_seed": DATA_SEED, **more})
 
 
 def _split_cifar(name, description) -> BenchmarkSpec:
     settings = {
+        "n_tasks": _n_tasks(6, "CIFAR-10, then splits of 10 CIFAR-100 classes; at most 11"),
+        "data_seed": DATA_SEED,
         "augment": Setting(True, "random crop of the 4-pixel padded image and horizontal flip of training batches"),
         "normalize": Setting(True, "standardise inputs with the ImageNet channel statistics (the authors' code does "
                                    "so together with augmentation)"),
@@ -72,13 +83,24 @@ def _split_cifar(name, description) -> BenchmarkSpec:
                          settings)
 
 
+_PADDING = Setting(2, "zero padding on each side of the 28x28 images (2: 32x32, as the paper)", type="int",
+                   constraint="non_negative")
 BENCHMARKS: dict[str, BenchmarkSpec] = {s.name: s for s in (
     BenchmarkSpec("regression", make_regression, (1,), ("cl1",), (),
-                  "toy 1D regression, 3 tasks (paper Sec. 4.1)", regression=True),
-    _mnist_family("split_mnist", mnist.make_split_mnist, (784,), "SplitMNIST, 5 tasks of 2 digits"),
-    _mnist_family("permuted_mnist", mnist.make_permuted_mnist, (1024,), "PermutedMNIST-10, 32x32 padded images"),
+                  "toy 1D regression, 3 tasks (paper Sec. 4.1)", regression=True, settings={
+                      "n_train": Setting(100, "training points per task", constraint="positive"),
+                      "n_test": Setting(50, "test points per task (a grid over the task's interval)",
+                                        constraint="positive"),
+                      "noise_std": Setting(0.05, "standard deviation of the training targets' noise",
+                                           constraint="non_negative"),
+                      "data_seed": DATA_SEED}),
+    _mnist_family("split_mnist", mnist.make_split_mnist, (784,), "SplitMNIST, 5 tasks of 2 digits",
+                  _n_tasks(5, "the ten digits in consecutive pairs; must divide 10")),
+    _mnist_family("permuted_mnist", mnist.make_permuted_mnist, (1024,), "PermutedMNIST-10, 32x32 padded images",
+                  _n_tasks(10, "task 1 unpermuted"), padding=_PADDING),
     _mnist_family("permuted_mnist_100", mnist.make_permuted_mnist, (1024,),
-                  "PermutedMNIST-100 (the same stream, 100 tasks, its own preset)"),
+                  "PermutedMNIST-100 (the same stream, 100 tasks, its own preset)",
+                  _n_tasks(100, "task 1 unpermuted"), padding=_PADDING),
     _split_cifar("split_cifar", "split CIFAR-10/100, 6 tasks, ResNet-32 (paper Fig. 5)"),
     _split_cifar("split_cifar_zenke", "split CIFAR-10/100, 6 tasks, ZenkeNet (the same stream, its own preset)"),
 )}
@@ -125,13 +147,19 @@ def data_paths(benchmark: str, cfg: dict, data_dir: str) -> list[str]:
     return [str(p) for ds in spec(benchmark).datasets(cfg) for p in DATASETS[ds].paths(data_dir)]
 
 
-def build_benchmark(name: str, cfg: dict) -> Benchmark:
-    bench = spec(name).build(**cfg)
+def build_benchmark(name: str, cfg: dict, data_dir: str = "data", download: bool = True) -> Benchmark:
+    """The task stream of benchmark ``name`` for a resolved run config ``cfg`` (its builder gets
+    exactly the benchmark's declared settings; ``val_fraction``/``lr_val_fraction`` are the run's)."""
+    s = spec(name)
+    kwargs = {k: cfg[k] if k in cfg else setting.default for k, setting in s.settings.items()}
+    if not s.regression:
+        kwargs.update(data_dir=data_dir, download=download)
+    bench = s.build(**kwargs)
     bench.name = name
     if cfg.get("val_fraction", 0) > 0:
-        bench = carve_validation(bench, cfg["val_fraction"], cfg.get("data_seed", 42))
+        bench = carve_validation(bench, cfg["val_fraction"], kwargs["data_seed"])
     if cfg.get("lr_val_fraction", 0) > 0:
-        bench = hold_out_validation(bench, cfg["lr_val_fraction"], cfg.get("data_seed", 42))
+        bench = hold_out_validation(bench, cfg["lr_val_fraction"], kwargs["data_seed"])
     return bench
 
 

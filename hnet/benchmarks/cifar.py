@@ -133,8 +133,9 @@ def crop_and_flip(normalize: bool):
     return augment
 
 
-def make_split_cifar(data_dir: str, download: bool = True, n_tasks: int = 6, augment: bool = True,
-                     normalize: bool = True, **_) -> Benchmark:
+def make_split_cifar(data_dir: str, download: bool, n_tasks: int, augment: bool, normalize: bool,
+                     data_seed: int) -> Benchmark:
+    """``data_seed`` only draws validation splits (``hnet.benchmarks.build_benchmark``)."""
     if not 1 <= n_tasks <= 11:
         raise ConfigError(f"split_cifar: n_tasks must be in 1..11 (CIFAR-10, then up to 10 splits of CIFAR-100), "
                           f"got {n_tasks}")

@@ -63,8 +63,8 @@ DATASETS = {name: Dataset(name, folder, RAW_FILES, lambda data_dir, n=name: load
             for name, folder in TORCHVISION_CLASS.items()}
 
 
-def make_split_mnist(data_dir: str, download: bool = True, n_tasks: int = 5, dataset: str = "mnist",
-                     **_) -> Benchmark:
+def make_split_mnist(data_dir: str, download: bool, n_tasks: int, dataset: str, data_seed: int) -> Benchmark:
+    """``data_seed`` only draws validation splits (``hnet.benchmarks.build_benchmark``)."""
     data = load_mnist(data_dir, download, dataset)
     if 10 % n_tasks:
         raise ConfigError(f"split_mnist: n_tasks must divide 10, got {n_tasks}")
@@ -88,8 +88,8 @@ def permutations(n_tasks: int, n_inputs: int, data_seed: int) -> list[torch.Tens
     return [None] + [torch.randperm(n_inputs, generator=g) for _ in range(n_tasks - 1)]
 
 
-def make_permuted_mnist(data_dir: str, download: bool = True, n_tasks: int = 10, data_seed: int = 42,
-                        padding: int = 2, dataset: str = "mnist", **_) -> Benchmark:
+def make_permuted_mnist(data_dir: str, download: bool, n_tasks: int, data_seed: int, padding: int,
+                        dataset: str) -> Benchmark:
     data = load_mnist(data_dir, download, dataset)
     padded = {}
     for train, (x, y) in data.items():

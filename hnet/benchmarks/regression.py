@@ -13,8 +13,7 @@ FUNCTIONS = {
 }
 
 
-def make_regression(n_train: int = 100, n_test: int = 50, noise_std: float = 0.05, data_seed: int = 42,
-                    **_) -> Benchmark:
+def make_regression(n_train: int, n_test: int, noise_std: float, data_seed: int) -> Benchmark:
     g = torch.Generator().manual_seed(data_seed)
     tasks = []
     for i, (fn, (lo, hi)) in enumerate(FUNCTIONS.values()):

@@ -1,9 +1,23 @@
-"""Batches of one training phase: shuffled epochs drawn from one or several tasks."""
+"""Batches of one training phase: shuffled epochs drawn from one or several tasks (for packed seeds,
+one stream of batches per seed)."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+
+class PackedPhaseData:
+    """One phase's data for every seed of a packed run: each seed draws its own batches from its own
+    generator (``per_seed[k]``), stacked along a leading seed dimension."""
+
+    def __init__(self, per_seed: list[PhaseData]):
+        self.per_seed = per_seed
+        self.n = per_seed[0].n
+
+    def next_batch(self) -> tuple[Tensor, Tensor, Tensor]:
+        parts = [d.next_batch() for d in self.per_seed]
+        return tuple(torch.stack(p) for p in zip(*parts))
 
 
 class PhaseData:

@@ -1,5 +1,6 @@
 """The continual-learning loop: train phase after phase, evaluate every task seen so far after each,
-and keep the full matrix A[t][i]. Knows nothing about any specific method."""
+and keep the full matrix A[t][i]. Knows nothing about any specific method. One loop for one seed and
+for S seeds packed into one method (``Context.streams``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 import torch
 
 from hnet.benchmarks import Benchmark, Scenario
-from hnet.core.data import PhaseData
+from hnet.core.data import PackedPhaseData, PhaseData
 from hnet.core.method import Method
 from hnet.core.progress import Progress
 from hnet.core.schedule import EpochSchedule, phase_iterations
@@ -31,26 +32,46 @@ class LoopState:
     train_steps: int = 0
 
 
+def _scores(method: Method, bench: Benchmark, scenario: Scenario, task: int, seen: int, batch_size: int,
+            split: str) -> list[float]:
+    """Score of every seed the method trains (one, or S packed) on one task's test or validation split."""
+    data = bench.tasks[task]
+    predict = method.predictor(task)
+    n_seeds = 1 if method.streams is None else len(method.streams)
+    totals, count = [0.0] * n_seeds, 0
+    batches = data.test_batches(batch_size) if split == "test" else data.val_batches(batch_size)
+    for x, y in batches:
+        out = predict(x)
+        per_seed = [out] if method.streams is None else list(out)
+        for k, o in enumerate(per_seed):
+            s, n = scenario.score(o, task, y, seen)
+            totals[k] += s
+        count += n
+    return [t / count if bench.regression else 100.0 * t / count for t in totals]
+
+
 @torch.no_grad()
 def score_task(method: Method, bench: Benchmark, scenario: Scenario, task: int, seen: int, batch_size: int,
                split: str = "test") -> float:
     """Score on one task's test (or validation) split: accuracy in percent, or MSE."""
-    data = bench.tasks[task]
-    predict = method.predictor(task)
-    total, count = 0.0, 0
-    batches = data.test_batches(batch_size) if split == "test" else data.val_batches(batch_size)
-    for x, y in batches:
-        s, n = scenario.score(predict(x), task, y, seen)
-        total, count = total + s, count + n
-    return total / count if bench.regression else 100.0 * total / count
+    return _scores(method, bench, scenario, task, seen, batch_size, split)[0]
+
+
+@torch.no_grad()
+def evaluate_seeds(method: Method, bench: Benchmark, scenario: Scenario, seen: int, batch_size: int
+                   ) -> list[list[float]]:
+    """One row per trained seed: scores on tasks 0..seen-1 (accuracy in percent, or MSE), NaN after."""
+    n_seeds = 1 if method.streams is None else len(method.streams)
+    rows = [[math.nan] * bench.n_tasks for _ in range(n_seeds)]
+    for i in range(seen):
+        for k, value in enumerate(_scores(method, bench, scenario, i, seen, batch_size, "test")):
+            rows[k][i] = value
+    return rows
 
 
 def evaluate(method: Method, bench: Benchmark, scenario: Scenario, seen: int, batch_size: int) -> list[float]:
     """Scores on tasks 0..seen-1 (accuracy in percent, or MSE); NaN for tasks not yet seen."""
-    row = [math.nan] * bench.n_tasks
-    for i in range(seen):
-        row[i] = score_task(method, bench, scenario, i, seen, batch_size)
-    return row
+    return evaluate_seeds(method, bench, scenario, seen, batch_size)[0]
 
 
 def run_loop(
@@ -62,33 +83,50 @@ def run_loop(
     state: LoopState | None = None,
     on_phase_end: Callable[[LoopState], None] | None = None,
     label: str = "",
-    fault: Callable[[int, int, torch.Tensor], torch.Tensor] | None = None,
 ) -> LoopState:
-    """Train and evaluate; ``on_phase_end`` is called after every phase (checkpointing).
+    """Train and evaluate one seed; ``on_phase_end`` is called after every phase (checkpointing)."""
+    states = [state or LoopState()]
+    hook = (lambda s: on_phase_end(s[0])) if on_phase_end is not None else None
+    return run_seeds(bench, scenario, method, cfg, [generator], states, hook, label)[0]
 
-    ``fault`` is a test hook that may replace the loss of (phase, iteration).
-    """
-    state = state or LoopState()
+
+def run_seeds(
+    bench: Benchmark,
+    scenario: Scenario,
+    method: Method,
+    cfg: dict,
+    generators: list[torch.Generator],
+    states: list[LoopState],
+    on_phase_end: Callable[[list[LoopState]], None] | None = None,
+    label: str = "",
+) -> list[LoopState]:
+    """The loop, for one seed or for S seeds packed into one method (``Context.streams``): the same
+    phases, epoch schedules, divergence checks and evaluation; ``generators[k]`` draws seed k's
+    batches and ``states[k]`` holds its matrix."""
+    packed = method.streams is not None
+    if len(generators) != (len(method.streams) if packed else 1) or len(states) != len(generators):
+        raise ValueError("one generator and one loop state per trained seed")
     phases = method.phases(bench.n_tasks)
     device = method.device
-    for p in range(state.next_phase, len(phases)):
+    first = states[0].next_phase
+    for p in range(first, len(phases)):
         task_ids = phases[p]
         seen = max(task_ids) + 1
         method.begin_task(p)
-        data = PhaseData([bench.tasks[t] for t in task_ids], cfg["batch_size"], generator, device)
+        per_seed = [PhaseData([bench.tasks[t] for t in task_ids], cfg["batch_size"], g, device) for g in generators]
+        data = PackedPhaseData(per_seed) if packed else per_seed[0]
         iterations, per_epoch = phase_iterations(cfg, data.n, len(task_ids))
         schedule = EpochSchedule.create(cfg, method.optimizers())
-        bar = Progress(iterations, f"{label} task {p + 1}/{len(phases)}".strip())
+        what = f"packed x{len(generators)} " if packed else ""
+        bar = Progress(iterations, f"{label} {what}task {p + 1}/{len(phases)}".strip())
         start = time.perf_counter()
         for it in range(iterations):
             x, y, tids = data.next_batch()
-            loss = method.train_step(x, y, tids, seen)
-            if fault is not None:
-                loss = fault(p, it, loss)
-            value = float(loss)
+            value = float(method.train_step(x, y, tids, seen)) / len(generators)  # packed: the seeds' mean
             if not math.isfinite(value):
                 bar.close()
-                raise DivergenceError(f"{label}: non-finite loss ({value}) at task {p + 1}, iteration {it + 1}")
+                which = f" in a packed seed ({list(method.streams.seeds)}; run them unpacked to see which)" if packed else ""
+                raise DivergenceError(f"{label}: non-finite loss ({value}){which} at task {p + 1}, iteration {it + 1}")
             bar.update(value)
             if schedule is not None and (it + 1) % per_epoch == 0:
                 val = (score_task(method, bench, scenario, task_ids[-1], seen, cfg["eval_batch_size"], "val")
@@ -97,14 +135,17 @@ def run_loop(
         bar.close()
         if device.type == "cuda":
             torch.cuda.synchronize()
-        state.train_seconds += time.perf_counter() - start
-        state.train_steps += iterations
+        elapsed = time.perf_counter() - start
         method.end_task(p, data)
         problem = method.nonfinite()
         if problem:
             raise DivergenceError(f"{label}: {problem} after task {p + 1}, iteration {iterations}")
-        state.matrix.append(evaluate(method, bench, scenario, seen, cfg["eval_batch_size"]))
-        state.next_phase = p + 1
+        rows = evaluate_seeds(method, bench, scenario, seen, cfg["eval_batch_size"])
+        for st, row in zip(states, rows):
+            st.train_seconds += elapsed / len(states)  # packed: the shared step time, split evenly
+            st.train_steps += iterations
+            st.matrix.append(row)
+            st.next_phase = p + 1
         if on_phase_end is not None:
-            on_phase_end(state)
-    return state
+            on_phase_end(states)
+    return states

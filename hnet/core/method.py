@@ -8,7 +8,7 @@ and ``predictor`` for evaluation. A method says what it needs and keeps:
 - ``needs_flat_input``: it only works on vector inputs (e.g. an MLP-based VAE), so image
   benchmarks leave it out; ``classification_only``: regression benchmarks leave it out;
 - ``packable``: its step works on weights with a leading seed dimension, so several seeds can be
-  trained as one batched model (``hnet.run.packed``);
+  trained as one batched model (``Context.streams``); ``pack_refusal`` says why not for a config;
 - ``settings``: its implementation switches as typed defaults (``Setting``); paper
   hyperparameters come from the presets;
 - ``state``: the names of the attributes a checkpoint must hold to continue after a finished
@@ -29,6 +29,7 @@ from torch import Tensor
 
 from hnet.benchmarks import SCENARIOS, Benchmark, Scenario
 from hnet.core.data import PhaseData
+from hnet.core.seeds import SeedStreams
 from hnet.core.state import Stateful
 from hnet.settings import REQUIRED, Setting  # noqa: F401 (re-exported)
 
@@ -37,15 +38,17 @@ from hnet.settings import REQUIRED, Setting  # noqa: F401 (re-exported)
 class Context:
     """What a method may know about the run: the task stream, the scenario, its config, the device.
 
-    ``target_factory`` replaces ``hnet.nets.build_target`` when set (seed packing gives methods a
-    target network whose weights carry a leading seed dimension).
+    ``streams``: set when the method trains several seeds at once (packed): its weights then carry a
+    leading seed dimension, each seed draws from its own stream (``SeedStreams.use``), ``train_step``
+    gets batches ``(S, B, ...)`` and returns the sum of the seeds' losses, and ``predictor(task)``
+    maps inputs ``(B, ...)`` to outputs ``(S, B, ...)``.
     """
 
     benchmark: Benchmark
     scenario: Scenario
     cfg: dict
     device: torch.device
-    target_factory: Callable | None = None
+    streams: SeedStreams | None = None
 
 
 class Method(Stateful):
@@ -53,12 +56,27 @@ class Method(Stateful):
     supports: ClassVar[frozenset[str]] = frozenset(SCENARIOS)
     needs_flat_input: ClassVar[bool] = False
     classification_only: ClassVar[bool] = False
-    packable: ClassVar[bool] = False  # S seeds can train as one batched model (hnet.run.packed)
+    packable: ClassVar[bool] = False  # S seeds can train as one batched model (Context.streams)
     settings: ClassVar[dict[str, Setting]] = {}
 
     def __init__(self, ctx: Context):
         self.ctx, self.cfg, self.device = ctx, ctx.cfg, ctx.device
         self.scenario = ctx.scenario
+        self.streams = ctx.streams
+        if self.streams is not None:
+            why = self.pack_refusal(self.cfg, ctx.benchmark.input_shape)
+            if why:
+                raise ValueError(f"{why}; run its seeds unpacked")
+
+    @classmethod
+    def pack_refusal(cls, cfg: dict, input_shape: tuple[int, ...]) -> str | None:
+        """Why this method cannot train seeds packed with run config ``cfg``, or None when it can."""
+        if not cls.packable:
+            return f"method {cls.name!r} cannot be packed (Method.packable is false)"
+        if cfg.get("lr_plateau"):
+            return ("lr_plateau is set: one optimizer over the stacked seeds cannot follow each seed's own "
+                    "validation accuracy")
+        return None
 
     @classmethod
     def all_settings(cls) -> dict[str, Setting]:

@@ -23,10 +23,11 @@ from torch.optim import lr_scheduler
 from hnet.settings import Setting
 
 SETTINGS = {
-    "epochs": Setting(0, "epochs per task; 0: train `iterations` steps per task instead"),
+    "epochs": Setting(0, "epochs per task; 0: train `iterations` steps per task instead", constraint="non_negative"),
     "lr_plateau": Setting(False, "reduce the learning rate when the validation accuracy stalls (per epoch)"),
     "lr_lambda": Setting(False, "the epoch-wise step schedule of keras' CIFAR ResNet example"),
-    "lr_val_fraction": Setting(0.0, "fraction of each task's training data held out to drive lr_plateau"),
+    "lr_val_fraction": Setting(0.0, "fraction of each task's training data held out to drive lr_plateau",
+                               constraint="unit_interval"),
 }
 
 

@@ -15,7 +15,9 @@ class TargetNetMethod(Method):
     Subclasses override ``penalty``, ``after_step`` and ``end_task`` and add the attributes they
     keep across tasks to ``state``. The optimizer is kept across tasks unless ``reset_optimizer``
     is set (van de Ven & Tolias keep it). ``net_state`` is the network's one set of running
-    statistics (batch norm), shared by all tasks.
+    statistics (batch norm), shared by all tasks. Packed seeds (``Context.streams``) stack the
+    weights along a leading seed dimension; Adam and the baselines' penalties are elementwise, so
+    every seed is updated exactly as its own run would be.
     """
 
     settings = {"reset_optimizer": Setting(False, "a fresh Adam for every task (van de Ven & Tolias' code keeps "
@@ -24,8 +26,12 @@ class TargetNetMethod(Method):
 
     def __init__(self, ctx: Context):
         super().__init__(ctx)
-        self.net = (ctx.target_factory or build_target)(self.cfg, ctx.benchmark.input_shape, ctx.scenario.n_outputs)
-        self.params = [p.to(self.device).requires_grad_() for p in self.net.init_params()]
+        self.net = build_target(self.cfg, ctx.benchmark.input_shape, ctx.scenario.n_outputs)
+        if self.streams is None:
+            init = self.net.init_params()
+        else:  # packed seeds: each seed's initialisation from its own stream, stacked
+            init = [torch.stack(ts) for ts in zip(*self.streams.each(self.net.init_params))]
+        self.params = [p.to(self.device).requires_grad_() for p in init]
         self.net_state = [s.to(self.device) for s in self.net.init_state()]
         self.optimizer = self._new_optimizer()
 
@@ -35,6 +41,13 @@ class TargetNetMethod(Method):
 
     def forward(self, x: Tensor, params=None, train: bool = False) -> Tensor:
         return self.net(x, self.params if params is None else params, self.net_state, train)
+
+    @classmethod
+    def pack_refusal(cls, cfg: dict, input_shape: tuple[int, ...]) -> str | None:
+        net = build_target(cfg, tuple(input_shape), 1)  # shapes only: no weights are allocated
+        if not net.batched_weights:
+            return f"target network {type(net).__name__} cannot apply stacked weights"
+        return super().pack_refusal(cfg, input_shape)
 
     def begin_task(self, task: int) -> None:
         if task > 0 and self.cfg["reset_optimizer"]:

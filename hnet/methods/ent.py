@@ -85,7 +85,7 @@ class HNETEntropy(HNET):
 
     def predictor(self, task: int):
         """Ignores ``task``: the task identity is inferred from the input."""
-        seen = len(self.embs)
+        seen = len(self.ph.embs)
         sc = self.eval_scenario
 
         def predict(x):

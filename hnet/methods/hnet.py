@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from hnet.core import Context, Method, Setting
-from hnet.methods.packed_hnet import PackedHNET
+from hnet.methods import protected
 from hnet.methods.protected import ProtectedHypernet, hnet_settings, hypernet_settings
 from hnet.nets import build_target
 
@@ -22,11 +22,6 @@ class HNET(Method):
     name = "hnet"
     supports = frozenset({"cl1"})
     packable = True
-
-    @classmethod
-    def packed(cls, ctx: Context, seeds: list[int], seed_rng):
-        """S seeds as one batched model (``hnet.methods.packed_hnet``)."""
-        return PackedHNET(ctx, seeds, seed_rng)
     settings = {**hypernet_settings(),
                 "bn_stats_per_task": Setting(True, "a fresh set of running statistics per task (false: one "
                                                    "shared set, for hypernetwork fine-tuning)")}
@@ -35,17 +30,15 @@ class HNET(Method):
     def __init__(self, ctx: Context):
         super().__init__(ctx)
         self.target = build_target(self.cfg, ctx.benchmark.input_shape, ctx.scenario.n_outputs)
-        self.ph = ProtectedHypernet(self.target.num_params, hnet_settings(self.cfg), self.device)
+        self.ph = ProtectedHypernet(self.target.num_params, hnet_settings(self.cfg), self.device, ctx.streams)
         self.net_states: list[list[Tensor]] = []
 
-    # The hypernetwork parts, by their short names (tests and benchmarks use them).
-    hnet = property(lambda self: self.ph.hnet)
-    embs = property(lambda self: self.ph.embs, lambda self, v: setattr(self.ph, "embs", v))
-    emb = property(lambda self: self.ph.emb)
-    opt_h = property(lambda self: self.ph.opt_h)
-
-    def penalty(self, params, index):
-        return self.ph.penalty(params, index)
+    @classmethod
+    def pack_refusal(cls, cfg: dict, input_shape: tuple[int, ...]) -> str | None:
+        target = build_target(cfg, tuple(input_shape), 1)  # shapes only: no weights are allocated
+        if not target.batched_weights or target.init_state():
+            return f"target network {type(target).__name__} cannot apply stacked weights"
+        return super().pack_refusal(cfg, input_shape) or protected.pack_refusal(hnet_settings(cfg))
 
     def weights_for(self, task: int) -> Tensor:
         return self.ph.weights_for(task)
@@ -77,7 +70,7 @@ class HNET(Method):
         return [self.ph.opt_h, self.ph.opt_e]
 
     def nonfinite(self) -> str | None:
-        if not torch.isfinite(self.weights_for(len(self.embs) - 1)).all():
+        if not torch.isfinite(self.weights_for(len(self.ph.embs) - 1)).all():
             return "non-finite generated target weights"
         return None
 

@@ -22,33 +22,35 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from torch.func import vmap
+
 from hnet.core import REQUIRED, Setting, Stateful
+from hnet.core.seeds import SeedStreams
 from hnet.methods.lookahead import EPS_FORMS, adam_step_delta
 from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty
-from hnet.nets import HyperNetwork
+from hnet.nets import ACTIVATIONS, HyperNetwork
 from hnet.nets.hypernet import INITS
-
-# Paper hyperparameters of a protected hypernetwork (values in the presets).
-HNET_KEYS = ("hnet_type", "hnet_hidden", "hnet_activation", "hnet_init", "emb_dim", "chunk_size", "chunk_emb_dim", "beta",
-             "lookahead", "lookahead_eps", "reg_impl", "reg_targets", "reg_subset", "hnet_from_scratch", "lr", "adam_beta1",
-             "adam_beta2")
 
 
 def hypernet_settings(prefix: str = "") -> dict[str, Setting]:
     """What a protected hypernetwork reads: paper hyperparameters (from the presets) and
     implementation switches (typed defaults). ``prefix`` names another hypernetwork's copy of them
     (``vae_`` for the VAE decoder's)."""
-    required = {
-        "hnet_type": "full (one output per target weight) or chunked",
-        "hnet_hidden": "hidden layer sizes of the hypernetwork",
-        "hnet_activation": "activation of the hypernetwork's hidden layers",
-        "emb_dim": "task embedding size",
-        "chunk_size": "target weights per chunk (chunked hypernetwork; null: unchunked)",
-        "chunk_emb_dim": "chunk embedding size (chunked hypernetwork)",
-        "beta": "strength of the output regulariser",
-    }
+    def required(doc, type_, **kw):
+        return Setting(REQUIRED, doc, type=type_, **kw)
+
     return {
-        **{prefix + k: Setting(REQUIRED, doc) for k, doc in required.items()},
+        prefix + "hnet_type": required("full (one output per target weight) or chunked", "str",
+                                       choices=("full", "chunked")),
+        prefix + "hnet_hidden": required("hidden layer sizes of the hypernetwork ([]: linear)", "ints"),
+        prefix + "hnet_activation": required("activation of the hypernetwork's hidden layers", "str",
+                                             choices=ACTIVATIONS),
+        prefix + "emb_dim": required("task embedding size", "int", constraint="positive"),
+        prefix + "chunk_size": required("target weights per chunk (chunked hypernetwork; null: unchunked)", "int",
+                                        constraint="positive", nullable=True),
+        prefix + "chunk_emb_dim": required("chunk embedding size (chunked hypernetwork)", "int",
+                                           constraint="non_negative"),
+        prefix + "beta": required("strength of the output regulariser", "float", constraint="non_negative"),
         prefix + "hnet_init": Setting("xavier", "initialisation of the hypernetwork's layers (hnet.nets.hypernet)",
                                       choices=INITS),
         prefix + "lookahead": Setting(True, "regulariser at Θ_h + ΔΘ_h, ΔΘ_h the task loss's Adam step "
@@ -60,43 +62,102 @@ def hypernet_settings(prefix: str = "") -> dict[str, Setting]:
         prefix + "reg_targets": Setting("stored", "stored: previous tasks' outputs stored before each task (paper); "
                                                   "snapshot: recomputed from a copy of Θ_h*",
                                         choices=("stored", "snapshot")),
-        prefix + "reg_subset": Setting(0, "K > 0: K random previous tasks per step; 0: all (paper)"),
+        prefix + "reg_subset": Setting(0, "K > 0: K random previous tasks per step; 0: all (paper)",
+                                       constraint="non_negative"),
         prefix + "hnet_from_scratch": Setting(False, "true: a fresh hypernetwork per task (a reference point)"),
     }
 
 
+OPTIMIZER_KEYS = ("lr", "adam_beta1", "adam_beta2")  # run settings (hnet.run.config), shared by every optimizer
+
+
 def hnet_settings(cfg: dict, prefix: str = "") -> dict:
-    """The hypernetwork settings of ``cfg``; ``prefix`` selects e.g. the VAE decoder's (``vae_``)."""
-    return {k: cfg.get(prefix + k, cfg.get(k)) for k in HNET_KEYS}
+    """The declared hypernetwork settings of ``cfg`` by their unprefixed names (``prefix`` selects
+    e.g. the VAE decoder's copy, ``vae_``), with the run's optimizer settings."""
+    return {**{k: cfg[prefix + k] for k in hypernet_settings()}, **{k: cfg[k] for k in OPTIMIZER_KEYS}}
+
+
+def pack_refusal(s: dict) -> str | None:
+    """Why a protected hypernetwork with settings ``s`` (``hnet_settings``) cannot train packed seeds."""
+    for bad, why in ((s["reg_impl"] != "gram", "reg_impl other than gram"), (s["reg_subset"] != 0, "reg_subset"),
+                     (s["hnet_from_scratch"], "hnet_from_scratch")):
+        if bad:
+            return f"a protected hypernetwork with {why} cannot be packed"
+    return None
+
+
+def stacked(nets: list[nn.Module]) -> nn.Module:
+    """The first of ``nets`` with every parameter replaced by all nets' values stacked along a new
+    leading (seed) dimension: one module, one optimizer, called through ``vmap``."""
+    template = nets[0]
+    for name, _ in list(template.named_parameters()):
+        owner, _, leaf = name.rpartition(".")
+        module = template.get_submodule(owner) if owner else template
+        values = [n.get_parameter(name).detach() for n in nets]
+        module._parameters[leaf] = nn.Parameter(torch.stack(values))
+    return template
 
 
 class ProtectedHypernet(Stateful):
+    """One task-conditioned hypernetwork, or S of them (packed seeds, ``streams``): then every
+    parameter and task embedding has a leading seed dimension, every seed draws its initialisation
+    and embeddings from its own stream, and generation, lookahead and regulariser run for all seeds at
+    once through ``torch.func.vmap``; Adam, being elementwise, updates each seed as its own would."""
+
     state = ("hnet", "embs", "frozen_weights")
 
-    def __init__(self, target_numel: int, s: dict, device: torch.device):
-        self.s, self.device = s, device
+    def __init__(self, target_numel: int, s: dict, device: torch.device, streams: SeedStreams | None = None):
+        self.s, self.device, self.streams = s, device, streams
         chunked = s["hnet_type"] == "chunked"
-        self.hnet = HyperNetwork(
-            target_numel, s["emb_dim"], s["hnet_hidden"], s["hnet_activation"],
-            chunk_size=s["chunk_size"] if chunked else None,
-            chunk_emb_dim=s["chunk_emb_dim"] if chunked else 0, init=s["hnet_init"],
-        ).to(device)
-        self.embs: list[Tensor] = []
+
+        def build() -> HyperNetwork:
+            return HyperNetwork(target_numel, s["emb_dim"], s["hnet_hidden"], s["hnet_activation"],
+                                chunk_size=s["chunk_size"] if chunked else None,
+                                chunk_emb_dim=s["chunk_emb_dim"] if chunked else 0, init=s["hnet_init"])
+
+        if streams is None:
+            self.hnet = build().to(device)
+        else:
+            why = pack_refusal(s)
+            if why:
+                raise ValueError(why)
+            self.hnet = stacked(streams.each(build)).to(device)
+        self.embs: list[Tensor] = []  # per finished task: (emb_dim,), packed (S, emb_dim)
         self.frozen_weights: dict[int, Tensor] = {}  # hnet_from_scratch only
+
+    def generate(self, embs: Tensor, params: dict[str, Tensor] | None = None) -> Tensor:
+        """Target weights ``(K, P)`` for embeddings ``(K, emb_dim)``; packed ``(S, K, P)`` for ``(S, K, emb_dim)``."""
+        if self.streams is None:
+            return self.hnet(embs, params)
+        return vmap(lambda p, e: self.hnet(e, p))(params or dict(self.hnet.named_parameters()), embs)
+
+    def _previous(self) -> Tensor:
+        """The frozen embeddings of the previous tasks, ``(T, emb_dim)``; packed ``(S, T, emb_dim)``."""
+        return torch.stack(self.embs) if self.streams is None else torch.stack(self.embs, 1)
 
     def begin_task(self, task: int) -> None:
         s = self.s
         if s["hnet_from_scratch"] and task > 0:
             self.hnet.reset_parameters()
-        self.emb = nn.Parameter(torch.randn(s["emb_dim"]).to(self.device))
+        if self.streams is None:
+            self.emb = nn.Parameter(torch.randn(s["emb_dim"]).to(self.device))
+        else:
+            self.emb = nn.Parameter(torch.stack([e.to(self.device) for e in
+                                                 self.streams.each(lambda: torch.randn(s["emb_dim"]))]))
         betas = (s["adam_beta1"], s["adam_beta2"])
         self.opt_h = torch.optim.Adam(self.hnet.parameters(), lr=s["lr"], betas=betas)
         self.opt_e = torch.optim.Adam([self.emb], lr=s["lr"], betas=betas)
         self.reg_active = task > 0 and s["beta"] > 0 and not s["hnet_from_scratch"]
         self.snapshot = self.targets = self.snapshot_params = None
         if self.reg_active:
-            self.prev_embs = prev = torch.stack(self.embs)  # frozen for the whole task
-            if s["reg_impl"] == "gram":
+            self.prev_embs = prev = self._previous()  # frozen for the whole task
+            if self.streams is not None:  # one snapshot per seed, stacked (only the Gram form is packed)
+                with torch.no_grad():
+                    named = {k: v.detach() for k, v in self.hnet.named_parameters()}
+                    snaps = [Snapshot.take_from(self.hnet, {k: v[i] for k, v in named.items()}, prev[i])
+                             for i in range(len(self.streams))]
+                self.snapshot = tuple(torch.stack(field) for field in zip(*(sn.as_tuple() for sn in snaps)))
+            elif s["reg_impl"] == "gram":
                 self.snapshot = Snapshot.take(self.hnet, prev)
             elif s["reg_targets"] == "stored":
                 with torch.no_grad():
@@ -106,13 +167,19 @@ class ProtectedHypernet(Stateful):
 
     def end_task(self, task: int) -> None:
         self.embs.append(self.emb.detach().clone())
-        if self.s["hnet_from_scratch"]:
+        if self.s["hnet_from_scratch"]:  # (never packed)
             with torch.no_grad():
                 self.frozen_weights[task] = self.hnet(self.emb[None])[0].clone()
 
     def penalty(self, params: dict[str, Tensor], index: Tensor | None) -> Tensor:
         """sum over previous tasks (or the subset ``index``) of ||h(e_t; params) - h(e_t; Θ*)||^2."""
         prev = self.prev_embs if index is None else self.prev_embs[index]
+        if self.streams is not None:  # the seeds' penalties, each on its own snapshot
+
+            def one_seed(p, e, *snap):
+                return gram_penalty(self.hnet, p, e, Snapshot(*snap))
+
+            return vmap(one_seed)(params, prev, *self.snapshot).sum()
         if self.snapshot is not None:
             return gram_penalty(self.hnet, params, prev, self.snapshot, index)
         if self.targets is not None:
@@ -124,7 +191,7 @@ class ProtectedHypernet(Stateful):
 
     def step(self, task_loss: Callable[[Tensor], Tensor]) -> Tensor:
         """One optimizer step on ``task_loss(generated weights)`` plus the output regulariser."""
-        loss = task_loss(self.hnet(self.emb[None])[0])
+        loss = task_loss(self.generate(self.emb[None] if self.streams is None else self.emb[:, None]).select(-2, 0))
         self.opt_h.zero_grad(set_to_none=True)
         self.opt_e.zero_grad(set_to_none=True)
         loss.backward()
@@ -137,7 +204,7 @@ class ProtectedHypernet(Stateful):
             else:
                 params = named
             n_prev = len(self.embs)
-            k = self.s["reg_subset"]
+            k = self.s["reg_subset"]  # (never packed)
             index = torch.randperm(n_prev)[:k].to(self.device) if 0 < k < n_prev else None
             n_used = n_prev if index is None else len(index)
             reg = self.s["beta"] / n_used * self.penalty(params, index)
@@ -149,23 +216,25 @@ class ProtectedHypernet(Stateful):
 
     @torch.no_grad()
     def weights_for(self, task: int) -> Tensor:
+        """Task ``task``'s target weights ``(P,)``; packed ``(S, P)``."""
         if task in self.frozen_weights:
             return self.frozen_weights[task]
         emb = self.embs[task] if task < len(self.embs) else self.emb.detach()
-        return self.hnet(emb[None])[0]
+        return self.generate(emb[None] if self.streams is None else emb[:, None]).select(-2, 0)
 
     @torch.no_grad()
     def all_weights(self, n: int) -> Tensor:
-        """Weights of tasks 0..n-1 in one batched hypernetwork call, ``(n, target_numel)``."""
+        """Weights of tasks 0..n-1 in one batched hypernetwork call, ``(n, target_numel)``; packed ``(S, n, P)``."""
         if self.frozen_weights:
             return torch.stack([self.weights_for(t) for t in range(n)])
         embs = self.embs[:n]
         if len(embs) < n:
             embs = [*embs, self.emb.detach()]
-        return self.hnet(torch.stack(embs))
+        return self.generate(torch.stack(embs, 0 if self.streams is None else 1))
 
     def info(self, n_tasks: int) -> dict:
-        hnet_params = self.hnet.num_params()
+        """One seed's hypernetwork (packed seeds each have one of the same size)."""
+        hnet_params = self.hnet.num_params() // (1 if self.streams is None else len(self.streams))
         n_emb = self.s["emb_dim"] * n_tasks
         return {"hnet_params": hnet_params, "task_embedding_params": n_emb, "n_chunks": self.hnet.n_chunks,
                 "compression_ratio": (hnet_params + n_emb) / self.hnet.target_numel}

@@ -24,7 +24,7 @@ class HNETTaskInference(Method):
     supports = frozenset({"cl2", "cl3"})
     needs_flat_input = True
     settings = {**hypernet_settings(), **vae.SETTINGS,
-                "tir_hidden": Setting(REQUIRED, "hidden layer sizes of the task-inference network")}
+                "tir_hidden": Setting(REQUIRED, "hidden layer sizes of the task-inference network", type="ints")}
     state = ("ph", "vae", "tir_params", "tir_opt")
 
     def __init__(self, ctx: Context):

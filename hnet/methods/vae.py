@@ -19,9 +19,9 @@ from hnet.methods.protected import ProtectedHypernet, hnet_settings, hypernet_se
 from hnet.nets import MLP
 
 SETTINGS = {
-    "vae_enc_hidden": Setting(REQUIRED, "encoder hidden layer sizes"),
-    "vae_dec_hidden": Setting(REQUIRED, "decoder hidden layer sizes"),
-    "vae_latent": Setting(REQUIRED, "latent size"),
+    "vae_enc_hidden": Setting(REQUIRED, "encoder hidden layer sizes", type="ints"),
+    "vae_dec_hidden": Setting(REQUIRED, "decoder hidden layer sizes", type="ints"),
+    "vae_latent": Setting(REQUIRED, "latent size", type="int", constraint="positive"),
     **hypernet_settings("vae_"),
 }
 

@@ -10,7 +10,7 @@ uniform in +-1/sqrt(fan_in)); chunk embeddings ~ N(0, 1) in both.
 
 The forward pass is split into ``features`` (the hidden layers, cheap) and the linear output layer
 (``out.weight`` is ``chunk_size x hidden[-1]``, the bulk of the parameters), because the fast
-regulariser (``hnet.regulariser``) works on the features and on the output layer separately.
+regulariser (``hnet.methods.regulariser``) works on the features and on the output layer separately.
 """
 
 from __future__ import annotations

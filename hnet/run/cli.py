@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from hnet.core import REQUIRED, DivergenceError
 from hnet.registry import method_class, method_names, supported
 from hnet.errors import UserError
 from hnet.run.config import read_overrides
-from hnet.run.execute import Job, execute, execute_packed
+from hnet.run.execute import Place, execute, execute_packed
+from hnet.run.request import RunRequest
 
 log = logging.getLogger("hnet")
 
@@ -37,13 +39,38 @@ def grid() -> dict:
     }
 
 
-def job_from_args(args: argparse.Namespace) -> Job:
-    return Job(args.benchmark, args.scenario, args.method, args.seed, Path(args.out),
-               read_overrides(args.config, args.set), args.data_dir, not args.no_download, args.device,
-               args.keep_checkpoint)
+def settings_rows() -> list[dict]:
+    """Every declared setting: where it is declared, its key, type and constraint, default, and what it does."""
+    from hnet.nets import TARGET_NET_SETTINGS
+    from hnet.run.config import RUN_SETTINGS
+
+    groups = [("run", RUN_SETTINGS),
+              *((f"benchmark {b}", s.settings) for b, s in sorted(BENCHMARKS.items())),
+              *((f"target_net {n}", s) for n, s in TARGET_NET_SETTINGS.items()),
+              *((f"method {m}", method_class(m).all_settings()) for m in method_names())]
+    return [{"scope": scope, "key": key, "type": s.describe(),
+             "default": "(preset)" if s.default is REQUIRED else s.default, "doc": s.doc}
+            for scope, settings in groups for key, s in settings.items()]
 
 
-def packed_jobs(args: argparse.Namespace) -> list[Job]:
+def print_settings() -> None:
+    rows = settings_rows()
+    width = {k: max(len(str(r[k])) for r in rows) for k in ("scope", "key", "type")}
+    for r in rows:
+        print(f"{r['scope']:<{width['scope']}}  {r['key']:<{width['key']}}  {r['type']:<{width['type']}}  "
+              f"default {json.dumps(r['default']) if r['default'] != '(preset)' else r['default']}: {r['doc']}")
+
+
+def request_from_args(args: argparse.Namespace) -> RunRequest:
+    return RunRequest(args.benchmark, args.scenario, args.method, args.seed, read_overrides(args.config, args.set),
+                      args.out, args.keep_checkpoint, ("command line",))
+
+
+def place_from_args(args: argparse.Namespace) -> Place:
+    return Place(args.data_dir, not args.no_download, args.device)
+
+
+def packed_requests(args: argparse.Namespace) -> list[RunRequest]:
     try:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
@@ -51,8 +78,44 @@ def packed_jobs(args: argparse.Namespace) -> list[Job]:
     if "{seed}" not in args.out or len(set(seeds)) != len(seeds) or not seeds:
         raise UserError("--out must contain {seed} and --seeds must list distinct seeds")
     overrides = read_overrides(args.config, args.set)
-    return [Job(args.benchmark, args.scenario, args.method, seed, Path(args.out.format(seed=seed)), overrides,
-                args.data_dir, not args.no_download, args.device) for seed in seeds]
+    return [RunRequest(args.benchmark, args.scenario, args.method, seed, overrides, args.out.format(seed=seed),
+                       purpose=("command line",)) for seed in seeds]
+
+
+SEED_FOLDER = re.compile(r"seed(\d+)$")
+
+
+def workflow_job(job: dict, metrics_files: list[str], place: Place) -> int:
+    """A training job of the workflow (``workflow/scripts/train.py``): the request of one cell
+    (``RunRequest.job``) and the ``metrics.json`` files it must write, one per seed (several: the
+    seeds train packed). Exit code as ``main``."""
+
+    def requests() -> list[RunRequest]:
+        out = []
+        for path in metrics_files:
+            folder = Path(path).parent
+            found = SEED_FOLDER.search(folder.name)
+            if not found:
+                raise UserError(f"{path}: a run folder must be named seed<N>")
+            out.append(RunRequest.from_job(job, int(found.group(1)), str(folder)))
+        return out
+
+    return guarded(lambda: execute(*requests(), place) if len(metrics_files) == 1
+                   else execute_packed(requests(), place))
+
+
+def guarded(train) -> int:
+    """Run ``train()``; a foreseeable mistake or environment problem is one line and exit code 2,
+    a diverged run exit code 3."""
+    try:
+        train()
+    except UserError as err:
+        print(f"ERROR {err}", file=sys.stderr)
+        return 2
+    except DivergenceError as err:
+        print(f"ERROR diverged: {err}", file=sys.stderr)
+        return 3
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="train several seeds of one cell as one batched model (methods with packable=True)")
     pk.add_argument("--seeds", required=True, help="comma-separated seeds, e.g. 1,2,3")
     pk.add_argument("--out", required=True, help="run folder template with {seed}, e.g. runs/x/seed{seed}")
-    sub.add_parser("list", help="print benchmarks, scenarios and methods as JSON")
+    ls = sub.add_parser("list", help="print benchmarks, scenarios and methods as JSON")
+    ls.add_argument("--settings", action="store_true",
+                    help="print every declared setting instead: scope, key, type and constraint, default, meaning")
     return p
 
 
@@ -84,19 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     args = build_parser().parse_args(argv)
     if args.command == "list":
-        print(json.dumps(grid(), indent=2))
+        if args.settings:
+            print_settings()
+        else:
+            print(json.dumps(grid(), indent=2))
         return 0
-    try:
-        if args.command == "run-packed":
-            results = execute_packed(packed_jobs(args))
-            log.info("%d packed seeds: final means %s", len(results), [round(r["final_mean"], 4) for r in results])
-            return 0
-        result = execute(job_from_args(args))
-    except UserError as err:  # a foreseeable mistake or environment problem: one line, no traceback
-        print(f"ERROR {err}", file=sys.stderr)
-        return 2
-    except DivergenceError as err:
-        print(f"ERROR diverged: {err}", file=sys.stderr)
-        return 3
-    log.info("%s final mean %s: %.4g", args.out, result["metric"], result["final_mean"])
-    return 0
+    def train_packed() -> None:
+        results = execute_packed(packed_requests(args), place_from_args(args))
+        log.info("%d packed seeds: final means %s", len(results), [round(r["final_mean"], 4) for r in results])
+
+    def train() -> None:
+        result = execute(request_from_args(args), place_from_args(args))
+        log.info("%s final mean %s: %.4g", args.out, result["metric"], result["final_mean"])
+
+    return guarded(train_packed if args.command == "run-packed" else train)

@@ -9,8 +9,10 @@ Order of precedence (later wins):
    ``extends: <other preset>`` starts from another preset and changes only what it lists;
 3. ``--config FILE``, then ``--set key=value``.
 
-Every value carries its source into metrics.json. Overrides are checked: unknown keys, wrong
-types and out-of-range values are rejected with a message naming the key.
+Every value carries its source into metrics.json. Every key is a declared ``Setting`` (the run's
+here, the benchmark's, the target network's, the method's: ``declared_settings``), and every value
+is checked against its declaration: unknown keys, wrong types, non-finite numbers and values out
+of range are rejected with a message naming the key.
 """
 
 from __future__ import annotations
@@ -27,35 +29,33 @@ from hnet.benchmarks import BENCHMARKS
 from hnet.core import schedule
 from hnet.errors import ConfigError
 from hnet.settings import REQUIRED, Setting
-from hnet.nets import ACTIVATIONS, TARGET_NETS
+from hnet.nets import TARGET_NET_SETTINGS, TARGET_NETS
 from hnet.registry import method_class, unsupported_reason
 
 
 
 RUN_SETTINGS = {
-    **{k: Setting(REQUIRED, doc) for k, doc in (
-        ("iterations", "training iterations per task"), ("batch_size", "training batch size"),
-        ("eval_batch_size", "evaluation batch size (does not change results)"), ("lr", "Adam learning rate"),
-        ("adam_beta1", "Adam beta1"), ("adam_beta2", "Adam beta2"))},
+    "iterations": Setting(REQUIRED, "training iterations per task", type="int", constraint="positive"),
+    "batch_size": Setting(REQUIRED, "training batch size", type="int", constraint="positive"),
+    "eval_batch_size": Setting(REQUIRED, "evaluation batch size (does not change results)", type="int",
+                               constraint="positive"),
+    "lr": Setting(REQUIRED, "Adam learning rate", type="float", constraint="positive"),
+    "adam_beta1": Setting(REQUIRED, "Adam beta1", type="float", constraint="unit_interval"),
+    "adam_beta2": Setting(REQUIRED, "Adam beta2", type="float", constraint="unit_interval"),
     "target_net": Setting("mlp", "target network architecture (hnet.nets.TARGET_NETS)", tuple(TARGET_NETS)),
     **schedule.SETTINGS,
     "val_fraction": Setting(0.0, "0: evaluate on the test set; F > 0: hold out F of each task's training data "
-                                 "and evaluate on it instead (for tuning)"),
+                                 "and evaluate on it instead (for tuning)", constraint="unit_interval"),
 }
 CODE_SOURCE = "code default"
 
-POSITIVE_INT = {"iterations", "batch_size", "eval_batch_size", "emb_dim", "n_tasks", "n_train", "n_test"}
-POSITIVE = {"lr"}
-NON_NEGATIVE = {"epochs", "beta", "ewc_lambda", "si_c", "si_epsilon", "noise_std", "chunk_emb_dim", "reg_subset", "gamma",
-                "padding", "distill_temperature"}
-UNIT_INTERVAL = {"adam_beta1", "adam_beta2", "val_fraction", "lr_val_fraction"}
-CHOICES = {
-    "hnet_type": ("full", "chunked"),
-    "target_activation": ACTIVATIONS,
-    "hnet_activation": ACTIVATIONS,
-    "vae_hnet_activation": ACTIVATIONS,
-    "vae_hnet_type": ("full", "chunked"),
-}
+
+def declared_settings(benchmark: str, method: str, target_net: str) -> dict[str, Setting]:
+    """Every setting a run of ``method`` on ``benchmark`` with target network ``target_net`` reads:
+    the run's, the benchmark's, the target network's and the method's (the one place validation
+    comes from)."""
+    return {**RUN_SETTINGS, **BENCHMARKS[benchmark].settings, **TARGET_NET_SETTINGS[target_net],
+            **method_class(method).all_settings()}
 
 
 def preset_dir() -> Path:
@@ -127,40 +127,6 @@ def parse_value(text: str):
     return value
 
 
-def _check_value(key: str, value, default, choices: tuple = ()) -> None:
-    def fail(why):
-        raise ConfigError(f"config key {key!r}: {why} (got {value!r})")
-
-    if default is not None:
-        if isinstance(default, bool):
-            if not isinstance(value, bool):
-                fail("expected true or false")
-        elif isinstance(default, int):
-            if isinstance(value, bool) or not isinstance(value, int):
-                fail("expected an integer")
-        elif isinstance(default, float):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                fail("expected a number")
-        elif isinstance(default, list):
-            if not isinstance(value, list) or not all(isinstance(v, int) and v > 0 for v in value):
-                fail("expected a list of positive integers")
-        elif isinstance(default, str) and not isinstance(value, str):
-            fail("expected a string")
-    elif value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-        fail("expected null or a positive integer")
-    if key in POSITIVE_INT and (not isinstance(value, int) or value <= 0):
-        fail("must be a positive integer")
-    if key in POSITIVE and not value > 0:
-        fail("must be positive")
-    if key in NON_NEGATIVE and value < 0:
-        fail("must be non-negative")
-    if key in UNIT_INTERVAL and not 0 <= value < 1:
-        fail("must be in [0, 1)")
-    choices = choices or CHOICES.get(key, ())
-    if choices and value not in choices:
-        fail(f"valid: {list(choices)}")
-
-
 def resolve(benchmark: str, scenario: str, method: str, overrides: dict | None = None) -> tuple[dict, dict]:
     """``(config, sources)`` for one run; raises ConfigError naming the offending key or value."""
     if benchmark not in BENCHMARKS:
@@ -171,26 +137,36 @@ def resolve(benchmark: str, scenario: str, method: str, overrides: dict | None =
         raise ConfigError(str(err)) from None
     if why:
         raise ConfigError(why)
-    cls = method_class(method)
-    code = {**RUN_SETTINGS, **BENCHMARKS[benchmark].settings, **cls.all_settings()}
+    overrides = overrides or {}
     preset = load_preset(benchmark)
+    sections = (preset.get("common") or {}, method_entries(preset, method))
+    # The target network decides which network settings exist, so it is resolved first.
+    target_net = RUN_SETTINGS["target_net"].default
+    for section in sections:
+        if "target_net" in section:
+            target_net = _unwrap(section["target_net"], scenario)[0]
+    target_net = overrides.get("target_net", target_net)
+    RUN_SETTINGS["target_net"].check("target_net", target_net)
+    code = declared_settings(benchmark, method, target_net)
     cfg, sources = {}, {}
     for key, setting in code.items():
         if setting.default is not REQUIRED:
             cfg[key], sources[key] = setting.default, f"{CODE_SOURCE}: {setting.doc}"
-    for section in (preset.get("common") or {}, method_entries(preset, method)):
+    for section in sections:
         for key, entry in section.items():
+            if key not in code:
+                raise ConfigError(f"preset {benchmark!r}: {key!r} is no setting of {benchmark}/{method} "
+                                  f"(target_net {target_net}); declared: {sorted(code)}")
             cfg[key], sources[key] = _unwrap(entry, scenario)
     missing = [k for k, s in code.items() if s.default is REQUIRED and k not in cfg]
     if missing:
         raise ConfigError(f"preset {benchmark!r} gives no value for {missing}, required by method {method!r}")
-    for key, value in (overrides or {}).items():
-        if key not in cfg:
+    for key, value in overrides.items():
+        if key not in code:
             raise ConfigError(f"unknown config key {key!r} for {benchmark}/{method}; valid: {sorted(cfg)}")
-        _check_value(key, value, cfg[key], code[key].choices if key in code else ())
         cfg[key], sources[key] = value, "override"
     for key, value in cfg.items():
-        _check_value(key, value, value, code[key].choices if key in code else ())
+        code[key].check(key, value)
     if cfg["lr_plateau"] and not cfg["lr_val_fraction"] > 0:
         raise ConfigError("config key 'lr_plateau': needs a validation split, set lr_val_fraction > 0")
     return cfg, sources

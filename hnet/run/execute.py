@@ -1,49 +1,37 @@
-"""One training job: resolve its config, build the benchmark and method, train with a checkpoint
-after every task (continuing from one left by a killed job), and write the run folder."""
+"""One training job: a run request (``hnet.run.request``, its configuration resolved once) trained
+with a checkpoint after every task (continuing from one left by a killed job), then its folder."""
 
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from hnet.benchmarks import Scenario, build_benchmark, label
-from hnet.core import Context, LoopState, metrics, run_loop
+from hnet.benchmarks import Scenario, build_benchmark
+from hnet.core import Context, LoopState, metrics, run_loop, run_seeds
+from hnet.core.seeds import SeedStreams
 from hnet.errors import ConfigError, UserError
 from hnet.registry import method_class
 from hnet.run import provenance
-from hnet.run.config import fingerprint, resolve
+from hnet.run.request import RunRequest
 from hnet.run.io import atomic_torch_save, atomic_write_json, atomic_write_text
-from hnet.run.packed import run_packed
 from hnet.run.seeding import rng_state, seed_everything, set_rng_state
 
 log = logging.getLogger("hnet")
 CHECKPOINT_FORMAT = 2  # bump when the layout of a method's state_dict changes
-MAX_SEED = 2**32 - 1  # numpy's seed range
 
 
-@dataclass
-class Job:
-    benchmark: str
-    scenario: str
-    method: str
-    seed: int
-    out: Path
-    overrides: dict = field(default_factory=dict)
+@dataclass(frozen=True)
+class Place:
+    """Where a run reads its data and computes (not part of what the run is)."""
+
     data_dir: str = "data"
     download: bool = True
     device: str = "auto"
-    keep_checkpoint: bool = False
-
-    @property
-    def label(self) -> str:
-        return f"{self.benchmark}/{self.scenario}/{self.method}/seed{self.seed}"
 
 
 def resolve_device(name: str) -> torch.device:
@@ -87,23 +75,24 @@ def check_writable(out: Path) -> None:
                 break
 
 
-def execute(job: Job, fault=None) -> dict:
-    if not 0 <= job.seed <= MAX_SEED:
-        raise ConfigError(f"--seed {job.seed}: expected an integer in 0..{MAX_SEED}")
-    cfg, sources = resolve(job.benchmark, job.scenario, job.method, job.overrides)
-    device = resolve_device(job.device)
-    out = Path(job.out)
-    run_fingerprint = fingerprint(job.benchmark, job.scenario, job.method, job.seed, cfg)
-    checkpoint_id = f"{run_fingerprint}-{device.type}-{CHECKPOINT_FORMAT}"
+def save_checkpoint(path: Path, checkpoint: dict) -> None:
+    atomic_torch_save(path, checkpoint)
+
+
+def execute(request: RunRequest, place: Place = Place()) -> dict:
+    """Train one run request and write its folder (``metrics.json``, ``matrix.csv``)."""
+    cfg = request.config
+    device = resolve_device(place.device)
+    out = Path(request.folder)
+    checkpoint_id = f"{request.fingerprint}-{device.type}-{CHECKPOINT_FORMAT}"
     check_writable(out)
     started = time.perf_counter()
 
-    seed_everything(job.seed)
-    bench = build_benchmark(job.benchmark, {**cfg, "data_dir": job.data_dir, "download": job.download})
-    bench = bench.to(device)
-    scenario = Scenario(job.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
-    method = method_class(job.method)(Context(bench, scenario, cfg, device))
-    generator = torch.Generator().manual_seed(job.seed)
+    seed_everything(request.seed)
+    bench = build_benchmark(request.benchmark, cfg, place.data_dir, place.download).to(device)
+    scenario = Scenario(request.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
+    method = method_class(request.method)(Context(bench, scenario, cfg, device))
+    generator = torch.Generator().manual_seed(request.seed)
 
     ckpt_path = out / "checkpoint.pt"
     state = LoopState()
@@ -113,45 +102,42 @@ def execute(job: Job, fault=None) -> dict:
             method.load_state_dict(ckpt["method"])
             set_rng_state(ckpt["rng"], generator)
             state = LoopState(**ckpt["loop"])
-            log.info("%s: resuming after task %d from %s", job.label, state.next_phase, ckpt_path)
+            log.info("%s: resuming after task %d from %s", request.name, state.next_phase, ckpt_path)
         else:
-            log.warning("%s: ignoring %s (written for a different configuration)", job.label, ckpt_path)
+            log.warning("%s: ignoring %s (written for a different configuration)", request.name, ckpt_path)
 
-    def save_checkpoint(s: LoopState) -> None:
-        atomic_torch_save(ckpt_path, {"fingerprint": checkpoint_id, "method": method.state_dict(),
-                                      "rng": rng_state(generator), "loop": vars(s)})
-        # Test hook: die as a killed job would, right after a checkpoint (tests/test_resume.py).
-        if os.environ.get("HNET_TEST_KILL_AFTER_TASK") == str(s.next_phase):
-            os.kill(os.getpid(), signal.SIGKILL)
+    def on_phase_end(s: LoopState) -> None:
+        save_checkpoint(ckpt_path, {"fingerprint": checkpoint_id, "method": method.state_dict(),
+                                    "rng": rng_state(generator), "loop": vars(s)})
 
-    state = run_loop(bench, scenario, method, cfg, generator, state, save_checkpoint, job.label, fault)
+    state = run_loop(bench, scenario, method, cfg, generator, state, on_phase_end, request.name)
 
     predictions = regression_predictions(bench, method.predictor) if bench.regression else None
-    result = write_run(job, cfg, sources, device, bench, state, method.info(), predictions, started)
-    if not job.keep_checkpoint:
+    result = write_run(request, place, device, bench, state, method.info(), predictions, started)
+    if not request.keep_checkpoint:
         ckpt_path.unlink(missing_ok=True)
     return result
 
 
-def write_run(job: Job, cfg: dict, sources: dict, device: torch.device, bench, state: LoopState,
+def write_run(request: RunRequest, place: Place, device: torch.device, bench, state: LoopState,
               method_info: dict, predictions: list | None, started: float) -> dict:
     """The run folder's metrics.json and matrix.csv (the documented format)."""
-    out = Path(job.out)
+    out, cfg = Path(request.folder), request.config
     summary = metrics.summarize(state.matrix, bench.metric)
     if predictions is not None:  # the toy regression's fits after all tasks (the paper's Fig. 2)
         summary["predictions"] = predictions
     runtime = provenance.runtime(device)
-    data = provenance.data_provenance(job.benchmark, cfg, job.data_dir)
+    data = provenance.data_provenance(request.benchmark, cfg, place.data_dir)
     result = {
-        "benchmark": job.benchmark, "dataset": data["dataset"], "label": label(job.benchmark, cfg.get("dataset")),
-        "scenario": job.scenario, "method": job.method, "seed": job.seed,
-        "fingerprint": fingerprint(job.benchmark, job.scenario, job.method, job.seed, cfg),
+        "benchmark": request.benchmark, "dataset": data["dataset"], "label": request.label,
+        "scenario": request.scenario, "method": request.method, "seed": request.seed,
+        "fingerprint": request.fingerprint,
         "metric": bench.metric, "matrix": state.matrix, **summary,
         "wall_time_s": time.perf_counter() - started,
         "train_time_s": state.train_seconds,
         "iterations_per_s": state.train_steps / max(state.train_seconds, 1e-9),
         "device": runtime["device_name"] if device.type == "cuda" else "cpu",
-        "method_info": method_info, "config": cfg, "sources": sources,
+        "method_info": method_info, "config": cfg, "sources": request.sources,
         "provenance": {"code": provenance.code_provenance(), "data": data, "runtime": runtime},
     }
     header = ",".join(f"task{i + 1}" for i in range(bench.n_tasks))
@@ -161,27 +147,31 @@ def write_run(job: Job, cfg: dict, sources: dict, device: torch.device, bench, s
     return result
 
 
-def execute_packed(jobs: list[Job]) -> list[dict]:
-    """Seeds of one cell trained as one batched model (``hnet.run.packed``); a run folder per seed."""
-    first = jobs[0]
-    if any((j.benchmark, j.scenario, j.method, j.overrides) != (first.benchmark, first.scenario, first.method,
-                                                                 first.overrides) for j in jobs):
-        raise ConfigError("packed seeds must share benchmark, scenario, method and overrides")
-    for job in jobs:
-        if not 0 <= job.seed <= MAX_SEED:
-            raise ConfigError(f"--seed {job.seed}: expected an integer in 0..{MAX_SEED}")
-        check_writable(Path(job.out))
-    cfg, sources = resolve(first.benchmark, first.scenario, first.method, first.overrides)
-    device = resolve_device(first.device)
+def execute_packed(requests: list[RunRequest], place: Place = Place()) -> list[dict]:
+    """Seeds of one cell trained as one batched model by the same loop (``run_seeds`` with the
+    method's seed dimension, ``Context.streams``); a run folder per seed."""
+    first = requests[0]
+    if any(r.cell != first.cell for r in requests) or len({r.seed for r in requests}) != len(requests):
+        raise ConfigError("packed seeds must be distinct seeds of one cell (benchmark, scenario, method, config)")
+    for r in requests:
+        check_writable(Path(r.folder))
+    why = first.pack_refusal()
+    if why:
+        raise ConfigError(f"{first.name}: {why}; run its seeds unpacked")
+    cfg = first.config
+    device = resolve_device(place.device)
     started = time.perf_counter()
-    bench = build_benchmark(first.benchmark, {**cfg, "data_dir": first.data_dir, "download": first.download}).to(device)
+    bench = build_benchmark(first.benchmark, cfg, place.data_dir, place.download).to(device)
     scenario = Scenario(first.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
-    label_ = f"{first.benchmark}/{first.scenario}/{first.method}"
-    method, states, predictor = run_packed(bench, scenario, first.method, cfg, [j.seed for j in jobs], device, label_)
+    seeds = [r.seed for r in requests]
+    method = method_class(first.method)(Context(bench, scenario, cfg, device, SeedStreams(seeds)))
+    states = run_seeds(bench, scenario, method, cfg, [torch.Generator().manual_seed(s) for s in seeds],
+                       [LoopState() for _ in seeds], None, f"{first.label}/{first.scenario}/{first.method}")
     results = []
-    for k, (job, state) in enumerate(zip(jobs, states)):
-        predictions = regression_predictions(bench, lambda t, k=k: predictor(k, t)) if bench.regression else None
-        results.append(write_run(job, cfg, sources, device, bench, state, method.info(), predictions, started))
+    for k, (request, state) in enumerate(zip(requests, states)):
+        predictions = (regression_predictions(bench, lambda t, k=k: (lambda x: method.predictor(t)(x)[k]))
+                       if bench.regression else None)
+        results.append(write_run(request, place, device, bench, state, method.info(), predictions, started))
     return results
 
 

@@ -24,17 +24,17 @@ from hnet.tools.bench_common import hnet_at_task, make_method, step_fn, timed
 
 def regulariser_fn(method, subset: int = 0):
     """The regulariser's share of a step: lookahead params, penalty and its backward pass."""
-    hnet = method.hnet
+    hnet = method.ph.hnet
     for p in hnet.parameters():
         p.grad = torch.randn_like(p) * 1e-3
     device = next(hnet.parameters()).device
 
     def fn():
         named = dict(hnet.named_parameters())
-        delta = adam_step_delta(method.opt_h)
+        delta = adam_step_delta(method.ph.opt_h)
         params = {k: p + delta[p] for k, p in named.items()}
-        index = torch.randperm(len(method.embs))[:subset].to(device) if subset else None
-        reg = method.penalty(params, index)
+        index = torch.randperm(len(method.ph.embs))[:subset].to(device) if subset else None
+        reg = method.ph.penalty(params, index)
         reg.backward()
 
     return fn
@@ -42,8 +42,8 @@ def regulariser_fn(method, subset: int = 0):
 
 def features_fn(method):
     """The part that must grow with T: hidden features of every (previous task, chunk) pair, fwd + bwd."""
-    hnet = method.hnet
-    embs = torch.stack(method.embs)
+    hnet = method.ph.hnet
+    embs = torch.stack(method.ph.embs)
 
     def fn():
         hnet.features(embs).sum().backward()
@@ -125,11 +125,11 @@ def main(argv=None) -> int:
         print(line + ("   (target <= 3)" if prev == 99 else ""))
         if prev == 99:
             tf = timed(features_fn(m), device, 3, warmup=1)
-            m.hnet.zero_grad()
+            m.ph.hnet.zero_grad()
             ts = timed(regulariser_fn(m, subset=10), device, max(3, args.repeats // 2))
             # Any exact evaluation of the sum needs every previous task's hidden features under the
             # current weights (the hidden layers are nonlinear): this part alone bounds the ratio from below.
-            print(f"      of which hidden features of 99 x {m.hnet.n_chunks} (task, chunk) pairs, fwd+bwd: {tf:8.1f} ms"
+            print(f"      of which hidden features of 99 x {m.ph.hnet.n_chunks} (task, chunk) pairs, fwd+bwd: {tf:8.1f} ms"
                   f"   = {(base + tf) / base:5.2f} x (1 task) with nothing else: a floor for any exact method")
             print(f"      with reg_subset=10 (10 random previous tasks per step): {ts:8.1f} ms   "
                   f"ratio {ts / base:5.2f} x (1 task)")
@@ -171,7 +171,7 @@ def ent_evaluation(device, subset: int) -> None:
     bench = Benchmark("split_mnist", [Task(t, x, y, x, y, [2 * t, 2 * t + 1]) for t in range(5)], (784,), 2)
     torch.manual_seed(0)
     m = HNETEntropy(Context(bench, Scenario("cl3", 5, 2), cfg, device))
-    m.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(5)]
+    m.ph.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(5)]
 
     def batched():
         for s in range(0, len(x), cfg["eval_batch_size"]):

@@ -15,6 +15,7 @@ import torch
 
 from hnet.benchmarks import Benchmark, Scenario, Task
 from hnet.core import Context, PhaseData
+from hnet.methods.hnet import HNET
 from hnet.registry import method_class
 from hnet.run.config import resolve
 from hnet.tools.bench_common import sync
@@ -35,7 +36,7 @@ def method_at_task(preset: str, name: str, task: int, device, n: int = 512):
     bench = fake_cifar(cfg["n_tasks"], n, device)
     torch.manual_seed(0)
     m = method_class(name)(Context(bench, Scenario("cl1", bench.n_tasks, 10), cfg, device))
-    if hasattr(m, "ph"):
+    if isinstance(m, HNET):  # a task in the middle of a run: previous embeddings and statistics exist
         m.ph.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(task)]
         m.net_states = [[s.to(device) for s in m.target.init_state()] for _ in range(task)]
     m.begin_task(task)

@@ -49,7 +49,7 @@ def make_method(preset: str, method: str, device, **overrides):
 
 def hnet_at_task(preset: str, previous: int, device, **overrides):
     m, bench, cfg = make_method(preset, "hnet", device, **overrides)
-    m.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(previous)]
+    m.ph.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(previous)]
     m.begin_task(previous)
     return m, bench, cfg
 

@@ -18,10 +18,9 @@ import time
 import torch
 
 from hnet.benchmarks import Benchmark, Scenario, Task
-from hnet.core import Context, run_loop
+from hnet.core import Context, LoopState, SeedStreams, run_loop, run_seeds
 from hnet.registry import method_class
 from hnet.run.config import resolve
-from hnet.run.packed import run_packed
 from hnet.run.seeding import seed_everything
 
 # (preset, scenario, method), the data's shape (tasks, classes per task, train/test images per task,
@@ -56,7 +55,10 @@ def timed_run(bench, cell, cfg, seeds: int, device) -> tuple[float, float]:
         m = method_class(method)(Context(bench, scenario, cfg, device))
         states = [run_loop(bench, scenario, m, cfg, torch.Generator().manual_seed(1))]
     else:
-        _, states, _ = run_packed(bench, scenario, method, cfg, list(range(1, seeds + 1)), device)
+        ids = list(range(1, seeds + 1))
+        m = method_class(method)(Context(bench, scenario, cfg, device, SeedStreams(ids)))
+        states = run_seeds(bench, scenario, m, cfg, [torch.Generator().manual_seed(s) for s in ids],
+                           [LoopState() for _ in ids])
     if device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - start, sum(st.train_seconds for st in states)

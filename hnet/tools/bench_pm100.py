@@ -27,8 +27,8 @@ def _mb(numel: int) -> float:
 
 def target_memory_mb(method, previous: int) -> dict[str, float]:
     """Bytes held for the regulariser's targets with ``previous`` finished tasks, per form."""
-    hnet = method.hnet
-    snap = method.ph.snapshot or Snapshot.take(hnet, torch.stack(method.embs))
+    hnet = method.ph.hnet
+    snap = method.ph.snapshot or Snapshot.take(hnet, torch.stack(method.ph.embs))
     return {
         "stored outputs (reg_targets=stored, reference)": _mb(previous * hnet.target_numel),
         "copy of Θ_h* (reg_targets=snapshot, reference)": _mb(hnet.num_params()),

@@ -89,7 +89,7 @@ def probe(job: dict, data_dir: str, device, iterations: int, max_tasks: int):
     """(Probe, the class's resolved config, its real phases (lists of task ids), training samples per task)."""
     cfg, _ = resolve(job["benchmark"], job["scenario"], job["method"], job["overrides"])
     start = time.perf_counter()
-    full = build_benchmark(job["benchmark"], {**cfg, "data_dir": data_dir, "download": False}).to(device)
+    full = build_benchmark(job["benchmark"], cfg, data_dir, download=False).to(device)
     setup = time.perf_counter() - start
     bench = full.with_tasks(full.tasks[: min(full.n_tasks, probed_tasks(full.n_tasks, max_tasks))])
     scenario = Scenario(job["scenario"], bench.n_tasks, bench.outputs_per_task, bench.regression)

@@ -17,16 +17,17 @@ rule aggregate:
             caption="../report/table1.rst",
             category="Tables",
         ),
+        table1_formats=table_files("table1_final"),
         tables=[
             report(
-                f"{RESULTS}/tables/{b}_{q}.md",
+                f"{RESULTS}/tables/{t}.md",
                 caption="../report/benchmark_table.rst",
                 category="Tables",
-                subcategory=b,
+                subcategory=t.rsplit("_", 1)[0],
             )
-            for b in LABELS_RUN
-            for q in ("final", "during")
+            for t in benchmark_tables()
         ],
+        table_formats=[f for t in benchmark_tables() for f in table_files(t)],
     log:
         f"{RESULTS}/logs/aggregate.log",
     params:

@@ -1,52 +1,22 @@
-# The paper's Fig. 4: an HNET with two-dimensional task embeddings, each task's accuracy over a grid
-# of the embedding plane (python -m hnet.tools.embedding_grid), one panel per task.
-
-
-rule train_embedding_grid:
-    input:
-        embedding_grid_data,
-    output:
-        metrics=f"{RESULTS}/embedding_grid/{{benchmark}}/{{scenario}}/seed{{seed}}/metrics.json",
-        checkpoint=f"{RESULTS}/embedding_grid/{{benchmark}}/{{scenario}}/seed{{seed}}/checkpoint.pt",
-    log:
-        f"{RESULTS}/logs/embedding_grid/train/{{benchmark}}/{{scenario}}/seed{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/embedding_grid/{{benchmark}}/{{scenario}}/seed{{seed}}.tsv"
-    params:
-        benchmark=lambda wc: parse_label(wc.benchmark)[0],
-        overrides=embedding_grid_overrides,
-        device=config["device"],
-        data_dir=config["data_dir"],
-    threads: config["threads_per_run"]
-    resources:
-        gpu=1 if config["gpu"] else 0,
-        gpu_share=job_resource("gpu_share"),
-        gpu_mem_mb=job_resource("gpu_mem_mb"),
-        mem_mb=job_resource("mem_mb"),
-        runtime=job_resource("runtime"),
-    conda:
-        "../../environment.yml"
-    shell:
-        "OMP_NUM_THREADS={threads} python -m hnet run --benchmark {params.benchmark} "
-        "--scenario {wildcards.scenario} --method hnet --seed {wildcards.seed} "
-        "--out $(dirname {output.metrics}) --data-dir {params.data_dir} --device {params.device} "
-        "{params.overrides} --keep-checkpoint > {log} 2>&1"
+# The paper's Fig. 4: an HNET with two-dimensional task embeddings (a request of the train rule,
+# checkpoint kept), each task's accuracy over a grid of the embedding plane (python -m
+# hnet.tools.embedding_grid), one panel per task.
 
 
 rule embedding_grid:
     input:
-        metrics=rules.train_embedding_grid.output.metrics,
-        checkpoint=rules.train_embedding_grid.output.checkpoint,
+        metrics=f"{RESULTS}/embedding_grid/{{label}}/{{scenario}}/seed{{seed}}/metrics.json",
+        checkpoint=f"{RESULTS}/embedding_grid/{{label}}/{{scenario}}/seed{{seed}}/checkpoint.pt",
         code=workflow.source_path("../../hnet/tools/embedding_grid.py"),
     output:
-        grid=f"{RESULTS}/embedding_grid/{{benchmark}}/{{scenario}}/seed{{seed}}/grid.npz",
-        info=f"{RESULTS}/embedding_grid/{{benchmark}}/{{scenario}}/seed{{seed}}/grid.json",
+        grid=f"{RESULTS}/embedding_grid/{{label}}/{{scenario}}/seed{{seed}}/grid.npz",
+        info=f"{RESULTS}/embedding_grid/{{label}}/{{scenario}}/seed{{seed}}/grid.json",
     log:
-        f"{RESULTS}/logs/embedding_grid/{{benchmark}}/{{scenario}}/seed{{seed}}.log",
+        f"{RESULTS}/logs/embedding_grid/{{label}}/{{scenario}}/seed{{seed}}.log",
     params:
         data_dir=config["data_dir"],
-        grid=lambda wc: EMBEDDING_GRID["grid"],
-        test_images=lambda wc: EMBEDDING_GRID["test_images"],
+        grid=config.get("embedding_grid", {}).get("grid"),
+        test_images=config.get("embedding_grid", {}).get("test_images"),
     threads: config["threads_per_run"]
     conda:
         "../../environment.yml"
@@ -59,7 +29,7 @@ rule embedding_grid:
 rule embedding_grid_figure:
     localrule: True
     input:
-        grid=embedding_grid_file,
+        grid=lambda wc: f"{RESULTS}/{embedding_grid_request().folder}/grid.npz",
         code=[
             workflow.source_path("../scripts/embedding_grid.py"),
             workflow.source_path("../../hnet/analysis/paper_figures.py"),

@@ -6,14 +6,14 @@ rule figure:
         code=[workflow.source_path("../scripts/figures.py"), workflow.source_path("../../hnet/analysis/figures.py")],
     output:
         png=report(
-            f"{RESULTS}/figures/{{kind}}/{{benchmark}}_{{scenario}}.png",
+            f"{RESULTS}/figures/{{kind}}/{{label}}_{{scenario}}.png",
             caption="../report/figure.rst",
             category="Figures",
             subcategory="{kind}",
         ),
-        pdf=f"{RESULTS}/figures/{{kind}}/{{benchmark}}_{{scenario}}.pdf",
+        pdf=f"{RESULTS}/figures/{{kind}}/{{label}}_{{scenario}}.pdf",
     log:
-        f"{RESULTS}/logs/figures/{{kind}}/{{benchmark}}_{{scenario}}.log",
+        f"{RESULTS}/logs/figures/{{kind}}/{{label}}_{{scenario}}.log",
     params:
         method_order=METHOD_ORDER,
         caption=lambda wc: FIGURES[wc.kind].caption,

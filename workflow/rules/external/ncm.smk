@@ -6,18 +6,18 @@
 
 rule external_ncm:
     input:
-        data_inputs,
+        label_data,
         code=workflow.source_path("../../scripts/ncm_baseline.py"),
     output:
-        f"{RESULTS}/runs/{{benchmark}}/{{scenario}}/ncm/seed{{seed}}/metrics.json",
+        f"{RESULTS}/runs/{{label}}/{{scenario}}/ncm/seed{{seed}}/metrics.json",
     log:
-        f"{RESULTS}/logs/train/{{benchmark}}/{{scenario}}/ncm/seed{{seed}}.log",
+        f"{RESULTS}/logs/train/runs/{{label}}/{{scenario}}/ncm/seed{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train/{{benchmark}}/{{scenario}}/ncm/seed{{seed}}.tsv"
+        f"{RESULTS}/benchmarks/train/runs/{{label}}/{{scenario}}/ncm/seed{{seed}}.tsv"
     params:
         data_dir=config["data_dir"],
     wildcard_constraints:
-        benchmark="split_mnist",
+        label="split_mnist",
     conda:
         "../../../environment.yml"
     shell:
