@@ -2,6 +2,8 @@
 # `snakemake --cores all` trains every configured run, then tables, figures and the report.
 from pathlib import Path
 
+import yaml
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -10,6 +12,14 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# Snakemake's validator prints the whole merged configuration for one mistake; a top-level key the
+# schema does not know is said in one line first, with the files the configuration came from.
+_SCHEMA = yaml.safe_load(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml").read_text())
+for _key in config:
+    if _key not in _SCHEMA["properties"]:
+        _files = ", ".join(str(f) for f in workflow.overwrite_configfiles) or "--config"
+        raise WorkflowError(f"config error: unknown top-level key {_key!r} (from {_files} over config/config.yaml); "
+                            f"valid: {sorted(_SCHEMA['properties'])}")
 validate(config, "workflow/schemas/config.schema.yaml")
 
 

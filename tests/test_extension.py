@@ -17,6 +17,7 @@ from hnet.core import Context, PhaseData, TargetNetMethod
 from hnet.registry import method_class, method_names, supported
 from hnet.run.cli import main
 from hnet.run.config import resolve
+from tests.conftest import REPO
 from tests.contract import differences, snapshot
 
 # Small values for every size a method may read; each run takes the ones its config has.

@@ -222,7 +222,7 @@ def test_gpu_pool_comes_from_the_config_unless_given_on_the_command_line(tiny_ru
 
 
 @pytest.mark.parametrize("change,message", [
-    ({"colour": "blue"}, "Additional properties are not allowed ('colour'"),
+    ({"colour": "blue"}, "config error: unknown top-level key 'colour' (from "),
     ({"benchmarks": {"split_mnist": {"seeds": "two"}}}, "'two' is not of type 'integer'"),
     ({"benchmarks": {"split_mnist": {"overrides": {"iterations": 0}}}}, "'iterations': must be positive (> 0)"),
     ({"benchmarks": {"split_mnist": {"overrides": {"batchsize": 64}}}}, "unknown config key 'batchsize'"),
@@ -248,6 +248,20 @@ def test_config_mistakes_are_rejected_before_any_job(tmp_path, change, message):
     assert not (tmp_path / "results").exists()
 
 
+def test_a_configuration_layered_over_quick_may_restrict_the_methods(tmp_path):
+    """quick.yaml's overrides (fisher_samples, tir_hidden, ...) stay valid when a layer drops the
+    methods that read them; a key no method of the suite reads is still refused."""
+    layer = tmp_path / "mine.yaml"
+    layer.write_text(yaml.safe_dump({"methods": ["finetune", "si"]}))
+    common = ["-n", "--configfile", "config/quick.yaml", str(layer), "--config", f"results={tmp_path}/results"]
+    counts = job_counts(snakemake(*common).stdout)
+    assert counts["train"] > 0
+    layer.write_text(yaml.safe_dump({"methods": ["finetune"], "benchmarks": {"split_mnist": {"overrides": {
+        "fisher_samples": 300, "no_such_key": 1}}}}))
+    proc = snakemake(*common, check=False)
+    assert proc.returncode != 0 and "unknown config key 'no_such_key'" in proc.stdout + proc.stderr
+
+
 def test_failed_runs_do_not_stop_others_and_tables_show_them_through_n(synthetic_mnist, tmp_path):
     cfg = tmp_path / "failing.yaml"
     # ewc's penalty overflows to inf after the first task: both ewc runs diverge and fail.
@@ -256,7 +270,8 @@ def test_failed_runs_do_not_stop_others_and_tables_show_them_through_n(synthetic
         methods=["finetune", "ewc"])))
     args = ["--configfile", str(cfg), "--config", f"results={tmp_path}/results", "--cores", "2"]
     proc = snakemake(*args, check=False)
-    assert proc.returncode != 0  # the failed jobs are reported as failed...
+    assert proc.returncode != 0  # the failed jobs are reported as failed, the reason on the console...
+    assert "ERROR diverged: regression/cl1/ewc/seed1: non-finite loss" in proc.stdout + proc.stderr
     runs = tmp_path / "results" / "runs" / "regression" / "cl1"
     assert (runs / "finetune" / "seed2" / "metrics.json").exists()  # ...and did not stop the others
     assert not (runs / "ewc" / "seed1" / "metrics.json").exists()

@@ -39,4 +39,5 @@ def download_or_clean_up(target: Path, download: Callable[[], object], what: str
             if folder.exists():
                 shutil.rmtree(folder, ignore_errors=True)
                 break  # the outermost created folder holds the rest
-        raise DataError(f"{what} is missing from {target} and the download failed ({err})") from err
+        why = " ".join(str(err).split())  # torchvision's text spans several lines
+        raise DataError(f"{what} is missing from {target} and the download failed: {why}") from err

@@ -10,6 +10,8 @@ import re
 import sys
 from pathlib import Path
 
+import torch
+
 from hnet.benchmarks import BENCHMARKS, SCENARIOS
 from hnet.core import REQUIRED, DivergenceError
 from hnet.registry import method_class, method_names, supported
@@ -100,8 +102,28 @@ def workflow_job(job: dict, metrics_files: list[str], place: Place) -> int:
             out.append(RunRequest.from_job(job, int(found.group(1)), str(folder)))
         return out
 
-    return guarded(lambda: execute(*requests(), place) if len(metrics_files) == 1
-                   else execute_packed(requests(), place))
+    # replace=True: the workflow decided that these outputs are stale (their params changed)
+    return guarded(lambda: execute(*requests(), place, replace=True) if len(metrics_files) == 1
+                   else execute_packed(requests(), place, replace=True))
+
+
+def stamp(metrics_file: Path, data_dir: str) -> None:
+    """Provenance for a run written by other code: the code that ran it, the data files of its
+    benchmark (their SHA-256) and the runtime, in the same fields as this package's runs."""
+    from hnet.run import provenance
+    from hnet.run.io import atomic_write_json
+
+    try:
+        m = json.loads(metrics_file.read_text())
+    except (OSError, ValueError) as err:
+        raise UserError(f"{metrics_file}: not a readable metrics.json ({err})") from None
+    if m.get("benchmark") not in BENCHMARKS:
+        raise UserError(f"{metrics_file}: 'benchmark' must be one of {sorted(BENCHMARKS)}, got {m.get('benchmark')!r}")
+    data = provenance.data_provenance(m["benchmark"], m.get("config") or {}, data_dir)
+    m["dataset"] = data["dataset"]
+    m["provenance"] = {"code": provenance.code_provenance(), "data": data,
+                       "runtime": provenance.runtime(torch.device("cpu"))}
+    atomic_write_json(metrics_file, m)
 
 
 def guarded(train) -> int:
@@ -133,12 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", parents=[common], help="train one benchmark x scenario x method x seed and write its results")
     r.add_argument("--seed", type=int, required=True)
     r.add_argument("--out", required=True, help="run folder: metrics.json, matrix.csv, checkpoint.pt")
+    r.add_argument("--force", action="store_true",
+                   help="replace a finished run of another configuration in --out (refused without it)")
     r.add_argument("--keep-checkpoint", action="store_true", default=os.environ.get("HNET_KEEP_CHECKPOINT") == "1",
                    help="keep checkpoint.pt after finishing (default: HNET_KEEP_CHECKPOINT=1 in the environment)")
     pk = sub.add_parser("run-packed", parents=[common], add_help=True,
                         help="train several seeds of one cell as one batched model (methods with packable=True)")
     pk.add_argument("--seeds", required=True, help="comma-separated seeds, e.g. 1,2,3")
     pk.add_argument("--out", required=True, help="run folder template with {seed}, e.g. runs/x/seed{seed}")
+    pk.add_argument("--force", action="store_true", help="replace finished runs of another configuration")
+    st = sub.add_parser("stamp", help="add provenance (code, data checksums, runtime) to a metrics.json written by "
+                                      "other code (a baseline run by its own workflow rule)")
+    st.add_argument("metrics", help="the metrics.json to stamp, in the documented format")
+    st.add_argument("--data-dir", default="data", help="where the run read its data (torchvision's layout)")
     ls = sub.add_parser("list", help="print benchmarks, scenarios and methods as JSON")
     ls.add_argument("--settings", action="store_true",
                     help="print every declared setting instead: scope, key, type and constraint, default, meaning")
@@ -154,12 +183,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(json.dumps(grid(), indent=2))
         return 0
+    if args.command == "stamp":
+        return guarded(lambda: stamp(Path(args.metrics), args.data_dir))
+
     def train_packed() -> None:
-        results = execute_packed(packed_requests(args), place_from_args(args))
+        results = execute_packed(packed_requests(args), place_from_args(args), args.force)
         log.info("%d packed seeds: final means %s", len(results), [round(r["final_mean"], 4) for r in results])
 
     def train() -> None:
-        result = execute(request_from_args(args), place_from_args(args))
+        result = execute(request_from_args(args), place_from_args(args), args.force)
         log.info("%s final mean %s: %.4g", args.out, result["metric"], result["final_mean"])
 
     return guarded(train_packed if args.command == "run-packed" else train)

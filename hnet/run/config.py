@@ -182,16 +182,28 @@ def fingerprint(benchmark: str, scenario: str, method: str, seed: int, cfg: dict
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def load_yaml(path: str | Path, what: str):
+    """A YAML file's content; a file that cannot be read, is not UTF-8 or not YAML is a one-line
+    ConfigError (with the line and column of the first YAML mistake)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{what} {path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    except OSError as err:
+        raise ConfigError(f"{what} {path}: cannot read it ({err.strerror or err})") from None
+    try:
+        return yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{what} {path}: not valid YAML{where} ({problem})") from None
+
+
 def read_overrides(config_file: str | None, set_pairs: list[str]) -> dict:
     overrides: dict = {}
     if config_file:
-        try:
-            with open(config_file) as f:
-                data = yaml.safe_load(f) or {}
-        except OSError as err:
-            raise ConfigError(f"--config {config_file}: cannot read it ({err.strerror or err})") from None
-        except yaml.YAMLError as err:
-            raise ConfigError(f"--config {config_file}: not valid YAML ({str(err).splitlines()[0]})") from None
+        data = load_yaml(config_file, "--config")
         if not isinstance(data, dict):
             raise ConfigError(f"{config_file}: expected a mapping of config keys to values")
         for key, entry in data.items():

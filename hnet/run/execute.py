@@ -3,6 +3,8 @@ with a checkpoint after every task (continuing from one left by a killed job), t
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import tempfile
 import time
@@ -79,8 +81,44 @@ def save_checkpoint(path: Path, checkpoint: dict) -> None:
     atomic_torch_save(path, checkpoint)
 
 
-def execute(request: RunRequest, place: Place = Place()) -> dict:
+def check_not_replacing(request: RunRequest, replace: bool) -> None:
+    """A folder holding a finished run of another configuration is kept unless ``replace``: a
+    result may have cost days and cannot be recreated cheaply. The same run again is allowed."""
+    metrics_file = Path(request.folder) / "metrics.json"
+    if replace or not metrics_file.exists():
+        return
+    try:
+        recorded = json.loads(metrics_file.read_text()).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if recorded != request.fingerprint:
+        raise UserError(f"--out {request.folder} holds a finished run of another configuration (fingerprint "
+                        f"{recorded}, this run {request.fingerprint}); choose another folder, or --force to replace it")
+
+
+@contextlib.contextmanager
+def removed_if_empty_on_failure(folder: Path):
+    """Folders this run creates are removed again if it fails before anything is kept in them."""
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        yield
+    except BaseException:
+        for path in created:  # innermost first
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def execute(request: RunRequest, place: Place = Place(), replace: bool = False) -> dict:
     """Train one run request and write its folder (``metrics.json``, ``matrix.csv``)."""
+    check_not_replacing(request, replace)
+    with removed_if_empty_on_failure(Path(request.folder)):
+        return _train(request, place)
+
+
+def _train(request: RunRequest, place: Place) -> dict:
     cfg = request.config
     device = resolve_device(place.device)
     out = Path(request.folder)
@@ -143,17 +181,22 @@ def write_run(request: RunRequest, place: Place, device: torch.device, bench, st
     header = ",".join(f"task{i + 1}" for i in range(bench.n_tasks))
     rows = [",".join("" if v != v else f"{v:.6g}" for v in row) for row in state.matrix]
     atomic_write_text(out / "matrix.csv", "\n".join([header, *rows]) + "\n")
-    atomic_write_json(out / "metrics.json", result)
+    try:
+        atomic_write_json(out / "metrics.json", result)
+    except UserError:  # no half-written folder: matrix.csv only beside its metrics.json (the checkpoint stays)
+        (out / "matrix.csv").unlink(missing_ok=True)
+        raise
     return result
 
 
-def execute_packed(requests: list[RunRequest], place: Place = Place()) -> list[dict]:
+def execute_packed(requests: list[RunRequest], place: Place = Place(), replace: bool = False) -> list[dict]:
     """Seeds of one cell trained as one batched model by the same loop (``run_seeds`` with the
     method's seed dimension, ``Context.streams``); a run folder per seed."""
     first = requests[0]
     if any(r.cell != first.cell for r in requests) or len({r.seed for r in requests}) != len(requests):
         raise ConfigError("packed seeds must be distinct seeds of one cell (benchmark, scenario, method, config)")
     for r in requests:
+        check_not_replacing(r, replace)
         check_writable(Path(r.folder))
     why = first.pack_refusal()
     if why:

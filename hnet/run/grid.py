@@ -123,7 +123,10 @@ class GridBuilder:
                                                     f"valid: {list(spec(bench).scenarios)}")
             labels = [label(bench, ds) for ds in bspec.get("datasets", [spec(bench).default_dataset])]
             overrides = {**self.config.get("overrides", {}).get("all", {}), **bspec.get("overrides", {})}
-            known: set = set()
+            # An override is a mistake only when no method the suite knows reads it on this benchmark:
+            # a configuration layered over another may restrict the methods and keep its overrides.
+            known = {k for m in self.registered for sc in bspec["scenarios"]
+                     if unsupported_reason(bench, sc, m) is None for k in self.keys_read(bench, sc, m)}
             for m in bspec.get("methods", self.config["methods"]):
                 if m not in valid_methods:
                     self.fail("methods", f"unknown method {m!r}; valid: {valid_methods}")
@@ -141,7 +144,6 @@ class GridBuilder:
                         if m in self.external:
                             self.table.external += [(lab, sc, m, seed) for seed in seeds]
                             continue
-                        known |= self.keys_read(bench, sc, m)
                         extra = self.cell_overrides(lab, sc, m)
                         for seed in seeds:
                             self.add(where, RunRequest(bench, sc, m, seed, extra, grid_folder(lab, sc, m, seed)))

@@ -1,7 +1,9 @@
 """Results files appear complete or not at all: write to a temporary file, then rename.
 
 A failed write (disk full, read-only folder) removes the temporary file, leaves any previous
-version of the file untouched and is reported as a ``UserError`` naming the file.
+version of the file untouched and is reported as a ``UserError`` naming the file. Files get the
+permissions the umask allows (a temporary file is created 0600), so results shared on a cluster
+file system can be read by the group as any other file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ import torch
 from hnet.errors import UserError
 
 
+def umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path: str | Path, write: Callable[[str], None]) -> None:
     path = Path(path)
     tmp = None
@@ -26,11 +34,13 @@ def _atomic(path: str | Path, write: Callable[[str], None]) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
         write(tmp)
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     except OSError as err:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"cannot write {path}: {err.strerror or err}") from err
+        why = " ".join(str(err.strerror or err).split())
+        raise UserError(f"cannot write {path}: {why}") from err
     except BaseException:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
@@ -66,4 +76,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def atomic_torch_save(path: str | Path, obj) -> None:
-    _atomic(path, lambda tmp: torch.save(obj, tmp))
+    def write(tmp: str) -> None:
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as err:  # torch's writer reports a full disk as a RuntimeError
+            raise OSError(str(err).strip().splitlines()[-1] if str(err).strip() else "write failed") from err
+
+    _atomic(path, write)

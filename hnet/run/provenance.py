@@ -63,17 +63,18 @@ def data_provenance(benchmark: str, cfg: dict, data_dir: str) -> dict:
     return {"dataset": "+".join(datasets), "files": files}
 
 
-def git_state() -> dict:
-    """The commit of the checkout the code runs from and whether it had uncommitted changes (None outside git)."""
-    if not (REPO / ".git").exists():
+def git_state(repo: Path = REPO) -> dict:
+    """The commit of the checkout the code runs from and whether it had uncommitted changes, new
+    files git does not ignore included (a new method module is a change); None outside git."""
+    if not (repo / ".git").exists():
         return {"commit": None, "dirty": None}
 
     def git(*args):
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=20)
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=20)
 
     try:
         head = git("rev-parse", "HEAD")
-        status = git("status", "--porcelain", "--untracked-files=no")
+        status = git("status", "--porcelain")
     except (OSError, subprocess.TimeoutExpired):
         return {"commit": None, "dirty": None}
     if head.returncode != 0:

@@ -6,6 +6,7 @@ import sys
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 log = open(sm.log[0], "w", buffering=1)
+console = os.fdopen(os.dup(2), "w")  # the one-line error goes to the console too, not only into the log
 os.dup2(log.fileno(), 1)  # everything the job prints, torch's C++ warnings included, goes to its log
 os.dup2(log.fileno(), 2)
 os.environ["OMP_NUM_THREADS"] = str(sm.threads)
@@ -21,5 +22,10 @@ metrics = sm.output.metrics
 request = dict(sm.params.request)
 if os.environ.get("HNET_KEEP_CHECKPOINT") == "1":
     request["keep_checkpoint"] = True
-raise SystemExit(workflow_job(request, [metrics] if isinstance(metrics, str) else list(metrics),
-                              Place(sm.params.data_dir, True, sm.params.device)))
+code = workflow_job(request, [metrics] if isinstance(metrics, str) else list(metrics),
+                    Place(sm.params.data_dir, True, sm.params.device))
+if code:
+    errors = [line for line in open(sm.log[0]).read().splitlines() if line.startswith("ERROR")]
+    console.write("\n".join(errors[-1:] or [f"ERROR training failed (exit code {code}); see {sm.log[0]}"]) + "\n")
+    console.flush()
+raise SystemExit(code)

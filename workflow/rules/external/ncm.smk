@@ -1,7 +1,8 @@
 # Worked example of a baseline that is someone else's code: a rule that runs any program and
 # writes metrics.json in the documented format (hnet/analysis/metrics.schema.json). The config
 # entry `external_methods.ncm` says which cells it covers; its name in `methods` puts it in the
-# tables. Copy this file for your own: change the name, the input data and the shell command.
+# tables. Copy this file for your own: change the name, the input data and the shell command;
+# `python -m hnet stamp` adds the provenance (code, data checksums) the aggregation requires.
 
 
 rule external_ncm:
@@ -21,5 +22,6 @@ rule external_ncm:
     conda:
         "../../../environment.yml"
     shell:
-        "python {input.code} --data-dir {params.data_dir} --scenario {wildcards.scenario} "
-        "--seed {wildcards.seed} --out {output} > {log} 2>&1"
+        "(python {input.code} --data-dir {params.data_dir} --scenario {wildcards.scenario} "
+        "--seed {wildcards.seed} --out {output} && python -m hnet stamp {output} --data-dir {params.data_dir}) "
+        "> {log} 2>&1"
