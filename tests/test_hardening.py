@@ -141,3 +141,50 @@ def test_an_external_rule_stamps_its_run_with_provenance(tmp_path, synthetic_mni
     m = json.loads(metrics.read_text())
     assert m["provenance"]["data"]["dataset"] == "mnist" and len(m["provenance"]["data"]["files"]) == 4
     assert "commit" in m["provenance"]["code"] and m["dataset"] == "mnist"
+
+
+def flat_gzipped_copy(src: Path, dst: Path, folder: str = "MNIST") -> Path:
+    """A distribution-style package: the four IDX files gzipped (recompressed: other bytes and MD5
+    sums than torchvision's archives) in one flat folder."""
+    import gzip
+
+    dst.mkdir(parents=True)
+    for f in (src / folder / "raw").iterdir():
+        if not f.name.endswith(".gz"):
+            (dst / f"{f.name}.gz").write_bytes(gzip.compress(f.read_bytes(), compresslevel=6, mtime=12345))
+    return dst
+
+
+def listing(folder: Path) -> dict:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_a_flat_folder_of_gzipped_idx_files_is_read_in_place_with_the_same_content_hash(
+        capsys, synthetic_mnist, tmp_path):
+    flat = flat_gzipped_copy(synthetic_mnist, tmp_path / "usr-share-mnist")
+    before = listing(flat)
+    flat.chmod(0o555)
+    try:
+        empty = tmp_path / "empty"
+        empty.mkdir()
+        ran = {}
+        for name, extra in (("in place", ["--dataset-dir", f"mnist={flat}"]), ("layout", [])):
+            out = tmp_path / name
+            data = empty if extra else synthetic_mnist
+            # --no-download is not needed: nothing is ever fetched into a folder the user named
+            argv = [a for a in BASE if a != "--no-download"] if extra else BASE
+            assert main([*argv, "--data-dir", str(data), "--out", str(out), "--set", "iterations=5", *extra]) == 0
+            ran[name] = json.loads((out / "metrics.json").read_text())
+    finally:
+        flat.chmod(0o755)
+    assert listing(flat) == before and not list(empty.iterdir())  # nothing written, nothing downloaded
+    a, b = ran["in place"], ran["layout"]
+    assert a["label"] == b["label"] == "split_mnist" and a["dataset"] == "mnist"
+    assert a["provenance"]["data"]["files"] == b["provenance"]["data"]["files"]  # same content, same hashes
+    assert a["provenance"]["data"]["folders"] == {"mnist": str(flat.resolve())}
+    assert a["matrix"] == b["matrix"]
+    one_line(*run(capsys, synthetic_mnist, tmp_path / "x", "--dataset-dir", f"kmnist={flat / 'none'}"),
+             "--dataset-dir", "is not a folder")
+    (tmp_path / "partial").mkdir()
+    one_line(*run(capsys, synthetic_mnist, tmp_path / "y", "--dataset-dir", f"mnist={tmp_path / 'partial'}"),
+             "files missing in", "nothing is downloaded into a folder you name")

@@ -374,3 +374,30 @@ def test_a_package_of_ones_own_adds_methods_through_an_entry_point(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(site)}
     listed = subprocess.run([sys.executable, "-m", "hnet", "list"], capture_output=True, text=True, env=env)
     assert '"still"' in listed.stdout and '"my_baselines.still"' in listed.stdout, listed.stderr
+
+
+def test_a_dataset_in_a_folder_the_user_names_is_read_in_place_and_checked_first(tmp_path):
+    from tests.conftest import make_synthetic_mnist
+    from tests.test_hardening import flat_gzipped_copy, listing
+
+    source = make_synthetic_mnist(tmp_path / "source", folder="FashionMNIST", seed=3)
+    flat = flat_gzipped_copy(source, tmp_path / "fashion-mnist", "FashionMNIST")
+    before = listing(flat)
+    cfg = tmp_path / "named.yaml"
+    cfg.write_text(yaml.safe_dump(workflow_config(
+        "named-data", {"split_mnist": {"seeds": 1, "scenarios": ["cl1"], "datasets": ["fashion_mnist"],
+                                       "overrides": {"iterations": 5, "target_hidden": [8]}}},
+        methods=["finetune"], dataset_dirs={"fashion_mnist": str(flat)})))
+    args = ["--configfile", str(cfg), "--config", f"results={tmp_path}/results", f"data_dir={tmp_path}/no-data",
+            "--cores", "2"]
+    assert not any(rule.startswith("download") for rule in job_counts(snakemake(*args, "-n").stdout))
+    snakemake(*args)
+    run = json.loads((tmp_path / "results" / "runs" / "split_mnist-fashion_mnist" / "cl1" / "finetune" / "seed1" /
+                      "metrics.json").read_text())
+    assert run["dataset"] == "fashion_mnist" and run["provenance"]["data"]["folders"] == {
+        "fashion_mnist": str(flat.resolve())}
+    assert listing(flat) == before and not (tmp_path / "no-data").exists()
+    (flat / "t10k-labels-idx1-ubyte.gz").unlink()
+    proc = snakemake(*args, "-n", check=False)
+    assert proc.returncode != 0
+    assert f"dataset_dirs.fashion_mnist = {flat} lacks t10k-labels-idx1-ubyte" in proc.stdout + proc.stderr

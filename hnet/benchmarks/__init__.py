@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import torch
 
@@ -142,18 +143,31 @@ def hold_out_validation(bench: Benchmark, fraction: float, seed: int) -> Benchma
     return bench.with_tasks(tasks, lr_validation_split=fraction)
 
 
-def data_paths(benchmark: str, cfg: dict, data_dir: str) -> list[str]:
-    """The files a run of ``benchmark`` with config ``cfg`` reads under ``data_dir``."""
-    return [str(p) for ds in spec(benchmark).datasets(cfg) for p in DATASETS[ds].paths(data_dir)]
+def data_paths(benchmark: str, cfg: dict, data_dir: str, dataset_dirs: dict | None = None) -> list[str]:
+    """The files a run of ``benchmark`` with config ``cfg`` reads: in the folder named for its
+    dataset in ``dataset_dirs`` (as found there), else under ``data_dir`` in torchvision's layout."""
+    out = []
+    for ds in spec(benchmark).datasets(cfg):
+        where = (dataset_dirs or {}).get(ds)
+        if where is None:
+            out += [str(p) for p in DATASETS[ds].paths(data_dir)]
+        else:
+            out += [str(p if p is not None else Path(where) / Path(k).name)
+                    for k, p in DATASETS[ds].located(data_dir, where).items()]
+    return out
 
 
-def build_benchmark(name: str, cfg: dict, data_dir: str = "data", download: bool = True) -> Benchmark:
+def build_benchmark(name: str, cfg: dict, data_dir: str = "data", download: bool = True,
+                    dataset_dirs: dict | None = None) -> Benchmark:
     """The task stream of benchmark ``name`` for a resolved run config ``cfg`` (its builder gets
-    exactly the benchmark's declared settings; ``val_fraction``/``lr_val_fraction`` are the run's)."""
+    exactly the benchmark's declared settings; ``val_fraction``/``lr_val_fraction`` are the run's).
+    ``dataset_dirs``: dataset -> a folder the user named, read in place (MNIST-format datasets)."""
     s = spec(name)
     kwargs = {k: cfg[k] if k in cfg else setting.default for k, setting in s.settings.items()}
     if not s.regression:
         kwargs.update(data_dir=data_dir, download=download)
+    if "dataset" in s.settings:
+        kwargs["folder"] = (dataset_dirs or {}).get(kwargs["dataset"])
     bench = s.build(**kwargs)
     bench.name = name
     if cfg.get("val_fraction", 0) > 0:

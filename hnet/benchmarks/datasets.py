@@ -21,9 +21,20 @@ class Dataset:
     folder: str  # torchvision's root folder name under data_dir
     files: tuple[str, ...]  # what must exist under <data_dir>/<folder>/
     fetch: Callable[[str], object] | None = None  # downloads and checks the files into data_dir
+    # (data_dir, a folder the user named or None) -> {canonical "<folder>/<file>": the file read, or None}
+    locate: Callable[..., dict[str, Path | None]] | None = None
 
     def paths(self, data_dir: str | Path) -> list[Path]:
+        """Where torchvision's layout keeps the files under ``data_dir`` (what a download writes)."""
         return [Path(data_dir) / self.folder / f for f in self.files]
+
+    def located(self, data_dir: str | Path, where: str | Path | None = None) -> dict[str, Path | None]:
+        """Canonical name -> the file a run reads for it (None when absent)."""
+        if self.locate is not None:
+            return self.locate(data_dir, where)
+        if where is not None:
+            raise ValueError(f"dataset {self.name!r} is read from torchvision's layout only; set data_dir instead")
+        return {f"{self.folder}/{f}": (p if p.is_file() else None) for f, p in zip(self.files, self.paths(data_dir))}
 
     def missing(self, data_dir: str | Path) -> list[Path]:
         return [p for p in self.paths(data_dir) if not p.is_file()]

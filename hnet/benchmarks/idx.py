@@ -1,14 +1,19 @@
-"""Integrity checks for MNIST's IDX files before torchvision reads them.
+"""MNIST-format IDX files, read and checked: uncompressed or gzipped, wherever they lie.
 
-torchvision's own reader fails on a truncated or malformed file with an error that names neither
-the file nor what was expected; these checks do, and verify the official gzip archives against
-torchvision's MD5 sums when the archives are present.
+torchvision's reader needs its own layout (``<data_dir>/<Folder>/raw/``), uncompressed files and
+official archives; Linux distributions and shared dataset folders keep flat folders of gzipped IDX
+files, recompressed (so with other MD5 sums). Here a file is judged by its decompressed content:
+its IDX header, its size, its labels; ``content_sha256`` identifies it whatever the compression, so
+provenance stays comparable between a gzipped and an uncompressed copy.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import math
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -20,48 +25,74 @@ class DataIntegrityError(DataError):
     """A data file that is truncated, malformed or fails its checksum."""
 
 
-def read_idx_header(path: Path) -> tuple[int, tuple[int, ...]]:
-    with open(path, "rb") as f:
-        head = f.read(4)
-        if len(head) < 4 or head[0] != 0 or head[1] != 0:
-            raise DataIntegrityError(f"{path}: not an IDX file (bad magic number {head!r})")
-        dtype_code, ndim = head[2], head[3]
-        dims_raw = f.read(4 * ndim)
-        if len(dims_raw) < 4 * ndim:
-            raise DataIntegrityError(f"{path}: truncated IDX header (expected {ndim} dimensions)")
-    return dtype_code, struct.unpack(">" + "I" * ndim, dims_raw)
+def idx_file(folder: Path, name: str) -> Path | None:
+    """``folder/name``, else ``folder/name.gz``, else None."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
-def check_idx_pair(images: Path, labels: Path, n_classes: int = 10, image_shape=(28, 28)) -> None:
-    for path in (images, labels):
-        if not path.is_file():
-            raise DataIntegrityError(f"{path}: missing")
-    code, dims = read_idx_header(images)
+def _content(path: Path) -> bytes:
+    if path.suffix != ".gz":
+        return path.read_bytes()
+    try:
+        return gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataIntegrityError(f"{path}: not a readable gzip file ({err})") from None
+
+
+def content_sha256(path: Path) -> str:
+    """SHA-256 of the file's decompressed content (the file itself when it is not gzipped)."""
+    digest = hashlib.sha256()
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise DataIntegrityError(f"{path}: not a readable gzip file ({err})") from None
+    return digest.hexdigest()
+
+
+def _header(path: Path, data: bytes) -> tuple[int, tuple[int, ...], int]:
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise DataIntegrityError(f"{path}: not an IDX file (bad magic number {data[:4]!r})")
+    code, ndim = data[2], data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise DataIntegrityError(f"{path}: truncated IDX header (expected {ndim} dimensions)")
+    return code, struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim]), 4 + 4 * ndim
+
+
+def read_idx_pair(images: Path, labels: Path, n_classes: int = 10, image_shape=(28, 28)
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 images (N, H, W), uint8 labels (N,)) after checking both files' structure."""
+    data = _content(images)
+    code, dims, start = _header(images, data)
     if code != 0x08 or len(dims) != 3 or tuple(dims[1:]) != tuple(image_shape):
         raise DataIntegrityError(
             f"{images}: expected uint8 images of shape (N, {image_shape[0]}, {image_shape[1]}), "
             f"found type code {code:#x} and shape {dims}")
-    expected = 4 + 4 * len(dims) + math.prod(dims)
-    size = images.stat().st_size
-    if size != expected:
-        raise DataIntegrityError(f"{images}: {size} bytes, expected {expected} for {dims[0]} images "
-                                 "(truncated or corrupt file)")
-    code, ldims = read_idx_header(labels)
+    if len(data) != start + math.prod(dims):
+        raise DataIntegrityError(f"{images}: {len(data)} bytes, expected {start + math.prod(dims)} for {dims[0]} "
+                                 "images (truncated or corrupt file)")
+    x = np.frombuffer(data, np.uint8, offset=start).reshape(dims)
+    raw = _content(labels)
+    code, ldims, start = _header(labels, raw)
     if code != 0x08 or len(ldims) != 1:
         raise DataIntegrityError(f"{labels}: expected a 1-D uint8 label file, found type {code:#x} shape {ldims}")
-    expected = 8 + ldims[0]
-    if labels.stat().st_size != expected:
-        raise DataIntegrityError(f"{labels}: {labels.stat().st_size} bytes, expected {expected} "
-                                 "(truncated or corrupt file)")
+    if len(raw) != start + ldims[0]:
+        raise DataIntegrityError(f"{labels}: {len(raw)} bytes, expected {start + ldims[0]} (truncated or corrupt file)")
     if ldims[0] != dims[0]:
         raise DataIntegrityError(f"{labels}: {ldims[0]} labels but {images} holds {dims[0]} images")
-    values = np.fromfile(labels, dtype=np.uint8, offset=8)
-    if values.size and values.max() >= n_classes:
-        raise DataIntegrityError(f"{labels}: label {int(values.max())} outside 0..{n_classes - 1}")
+    y = np.frombuffer(raw, np.uint8, offset=start)
+    if y.size and y.max() >= n_classes:
+        raise DataIntegrityError(f"{labels}: label {int(y.max())} outside 0..{n_classes - 1}")
+    return x, y
 
 
 def check_archives(raw: Path, resources) -> None:
-    """MD5 of every official archive present in ``raw`` (absent archives are fine: offline copies)."""
+    """MD5 of official archives (CIFAR's tarball, when present beside its extracted files)."""
     from torchvision.datasets.utils import check_integrity
 
     for filename, md5 in resources:

@@ -68,8 +68,24 @@ def request_from_args(args: argparse.Namespace) -> RunRequest:
                       args.out, args.keep_checkpoint, ("command line",))
 
 
+def dataset_dirs(pairs: list[str]) -> dict[str, str]:
+    """``--dataset-dir NAME=PATH`` pairs: MNIST-format datasets read in place from a folder."""
+    from hnet.benchmarks import DATASETS, MNIST_FORMAT
+
+    out = {}
+    for pair in pairs:
+        name, sep, path = pair.partition("=")
+        if not sep or name not in MNIST_FORMAT:
+            raise UserError(f"--dataset-dir {pair!r}: expected NAME=PATH with NAME one of {list(MNIST_FORMAT)}"
+                            + ("" if name not in DATASETS or not sep else f" ({name} is read from --data-dir)"))
+        if not Path(path).is_dir():
+            raise UserError(f"--dataset-dir {pair}: {path} is not a folder")
+        out[name] = path
+    return out
+
+
 def place_from_args(args: argparse.Namespace) -> Place:
-    return Place(args.data_dir, not args.no_download, args.device)
+    return Place(args.data_dir, not args.no_download, args.device, dataset_dirs(args.dataset_dir))
 
 
 def packed_requests(args: argparse.Namespace) -> list[RunRequest]:
@@ -151,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
     common.add_argument("--data-dir", default="data", help="torchvision root holding MNIST/raw (default: data)")
     common.add_argument("--no-download", action="store_true", help="never download datasets")
+    common.add_argument("--dataset-dir", action="append", default=[], metavar="NAME=PATH",
+                        help="read an MNIST-format dataset in place from a flat folder of IDX files, gzipped or "
+                             "not (e.g. a distribution's package); never written to")
     common.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     r = sub.add_parser("run", parents=[common], help="train one benchmark x scenario x method x seed and write its results")
     r.add_argument("--seed", type=int, required=True)

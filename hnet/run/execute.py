@@ -8,7 +8,7 @@ import json
 import logging
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -34,6 +34,7 @@ class Place:
     data_dir: str = "data"
     download: bool = True
     device: str = "auto"
+    dataset_dirs: dict = field(default_factory=dict)  # dataset -> a folder the user named, read in place
 
 
 def resolve_device(name: str) -> torch.device:
@@ -127,7 +128,7 @@ def _train(request: RunRequest, place: Place) -> dict:
     started = time.perf_counter()
 
     seed_everything(request.seed)
-    bench = build_benchmark(request.benchmark, cfg, place.data_dir, place.download).to(device)
+    bench = build_benchmark(request.benchmark, cfg, place.data_dir, place.download, place.dataset_dirs).to(device)
     scenario = Scenario(request.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
     method = method_class(request.method)(Context(bench, scenario, cfg, device))
     generator = torch.Generator().manual_seed(request.seed)
@@ -165,7 +166,7 @@ def write_run(request: RunRequest, place: Place, device: torch.device, bench, st
     if predictions is not None:  # the toy regression's fits after all tasks (the paper's Fig. 2)
         summary["predictions"] = predictions
     runtime = provenance.runtime(device)
-    data = provenance.data_provenance(request.benchmark, cfg, place.data_dir)
+    data = provenance.data_provenance(request.benchmark, cfg, place.data_dir, place.dataset_dirs)
     result = {
         "benchmark": request.benchmark, "dataset": data["dataset"], "label": request.label,
         "scenario": request.scenario, "method": request.method, "seed": request.seed,
@@ -204,7 +205,7 @@ def execute_packed(requests: list[RunRequest], place: Place = Place(), replace: 
     cfg = first.config
     device = resolve_device(place.device)
     started = time.perf_counter()
-    bench = build_benchmark(first.benchmark, cfg, place.data_dir, place.download).to(device)
+    bench = build_benchmark(first.benchmark, cfg, place.data_dir, place.download, place.dataset_dirs).to(device)
     scenario = Scenario(first.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
     seeds = [r.seed for r in requests]
     method = method_class(first.method)(Context(bench, scenario, cfg, device, SeedStreams(seeds)))

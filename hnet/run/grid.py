@@ -105,7 +105,8 @@ class GridBuilder:
             return False
         datasets = bspec.get("datasets", [spec(bench).default_dataset]) if spec(bench).default_dataset else [None]
         missing = [p for ds in datasets for p in data_paths(bench, {"dataset": ds} if ds else {},
-                                                            self.config["data_dir"]) if not Path(p).exists()]
+                                                            self.config["data_dir"], self.config.get("dataset_dirs"))
+                   if not Path(p).exists()]
         if missing:
             self.table.notices.append(f"benchmark {bench}: {len(missing)} data file(s) missing (e.g. {missing[0]}); "
                                       "left out (if_data_missing: skip)")

@@ -1,8 +1,10 @@
 """Where a result comes from: code version, data files and runtime, for every metrics.json.
 
-Data checksums are SHA-256 of each file, computed once per file and cached by (path, size,
-modification time) in ``$XDG_CACHE_HOME/hnet-repro/sha256.json`` (default ``~/.cache``), so runs
-do not re-read tens of megabytes each; a changed file gets a new checksum.
+Data checksums are SHA-256 of each file's decompressed content (a gzipped copy and an uncompressed
+one of the same data agree), keyed by the file's canonical name in torchvision's layout wherever it
+was read from, computed once per file and cached by (path, size, modification time) in
+``$XDG_CACHE_HOME/hnet-repro/sha256.json`` (default ``~/.cache``), so runs do not re-read tens of
+megabytes each; a changed file gets a new checksum.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 
 import hnet
 from hnet.benchmarks import DATASETS, spec
+from hnet.benchmarks.idx import content_sha256
 from hnet.run.io import atomic_write_json
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,16 +35,13 @@ def sha256(path: Path, cache: dict) -> str:
     stat = path.stat()
     key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
     if key not in cache:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        cache[key] = digest.hexdigest()
+        cache[key] = content_sha256(path)
     return cache[key]
 
 
-def data_provenance(benchmark: str, cfg: dict, data_dir: str) -> dict:
-    """``{dataset, files: {relative path: sha256}}`` of the files this run read (empty for generated data)."""
+def data_provenance(benchmark: str, cfg: dict, data_dir: str, dataset_dirs: dict | None = None) -> dict:
+    """``{dataset, files: {canonical name: sha256 of the content}, folders}`` of the files this run
+    read (empty for generated data); ``folders``: the folders the user named (``dataset_dirs``)."""
     datasets = spec(benchmark).datasets(cfg)
     if not datasets:
         return {"dataset": None, "files": {}}
@@ -51,16 +51,20 @@ def data_provenance(benchmark: str, cfg: dict, data_dir: str) -> dict:
     except (OSError, ValueError):
         cache = {}
     before = len(cache)
-    files = {}
+    files, folders = {}, {}
     for name in datasets:
-        for p in DATASETS[name].paths(data_dir):
-            files[str(p.relative_to(data_dir))] = sha256(p, cache)
+        where = (dataset_dirs or {}).get(name)
+        if where is not None:
+            folders[name] = str(Path(where).resolve())
+        for key, p in DATASETS[name].located(data_dir, where).items():
+            if p is not None:
+                files[key] = sha256(p, cache)
     if len(cache) != before:
         try:
             atomic_write_json(path, cache)
         except OSError:
             pass  # a read-only home: checksums are recomputed next time
-    return {"dataset": "+".join(datasets), "files": files}
+    return {"dataset": "+".join(datasets), "files": files, **({"folders": folders} if folders else {})}
 
 
 def git_state(repo: Path = REPO) -> dict:

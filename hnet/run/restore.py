@@ -26,7 +26,8 @@ def restore_run(run_dir: Path, data_dir: str, method: str | None = None, **data_
     if not (run_dir / "checkpoint.pt").exists():
         raise UserError(f"{run_dir}: no checkpoint.pt; train the run with --keep-checkpoint")
     cfg = {**m["config"], **data_overrides}
-    bench = build_benchmark(m["benchmark"], cfg, data_dir, download=False)
+    folders = m.get("provenance", {}).get("data", {}).get("folders", {})  # datasets read in place
+    bench = build_benchmark(m["benchmark"], cfg, data_dir, download=False, dataset_dirs=folders)
     scenario = Scenario(m["scenario"], bench.n_tasks, bench.outputs_per_task, bench.regression)
     trained = method_class(m["method"])(Context(bench, scenario, m["config"], torch.device("cpu")))
     state = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)

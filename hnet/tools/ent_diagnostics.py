@@ -30,7 +30,8 @@ def main(argv=None) -> int:
                     help="temperature for the last task's logits (others 1) to try")
     args = ap.parse_args(argv)
     m, base, method = load_ent_run(args.run_dir, args.data_dir)
-    heads = collect_heads(method, build_benchmark(m["benchmark"], base, args.data_dir, download=False))
+    heads = collect_heads(method, build_benchmark(m["benchmark"], base, args.data_dir, download=False,
+                                                  dataset_dirs=m.get("provenance", {}).get("data", {}).get("folders")))
     k, n = heads.logits.shape[:2]
     chosen = entropy(heads.logits).argmin(0)
     confusion = torch.bincount(heads.task * k + chosen, minlength=k * k).reshape(k, k)

@@ -136,7 +136,8 @@ def load_ent_run(run_dir: Path, data_dir: str):
     if not (run_dir / "checkpoint.pt").exists():
         raise SystemExit(f"{run_dir}: no checkpoint.pt; train it with --keep-checkpoint")
     base = dict(m["config"])
-    bench = build_benchmark(m["benchmark"], base, data_dir, download=False)
+    folders = m.get("provenance", {}).get("data", {}).get("folders", {})  # datasets read in place
+    bench = build_benchmark(m["benchmark"], base, data_dir, download=False, dataset_dirs=folders)
     scenario = Scenario(m["scenario"], bench.n_tasks, bench.outputs_per_task)
     method = method_class("hnet_ent")(Context(bench, scenario, m["config"], torch.device("cpu")))
     state = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
@@ -149,8 +150,10 @@ def load_run(run_dir: Path, data_dir: str):
     m, base, method = load_ent_run(run_dir, data_dir)
     if not base.get("val_fraction", 0) > 0:
         raise SystemExit(f"{run_dir}: the run has no validation split; train it with --set val_fraction=0.1")
-    val = build_benchmark(m["benchmark"], base, data_dir, download=False)
-    test = build_benchmark(m["benchmark"], {**base, "val_fraction": 0.0}, data_dir, download=False)
+    folders = m.get("provenance", {}).get("data", {}).get("folders", {})
+    val = build_benchmark(m["benchmark"], base, data_dir, download=False, dataset_dirs=folders)
+    test = build_benchmark(m["benchmark"], {**base, "val_fraction": 0.0}, data_dir, download=False,
+                           dataset_dirs=folders)
     return m, val, test, method
 
 

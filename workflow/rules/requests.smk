@@ -66,16 +66,40 @@ def request_of(wildcards):
     return CELLS[wildcards.cell][0]
 
 
+DATASET_DIRS = config["dataset_dirs"]  # datasets read in place from folders the user named
+
+
 def request_data(wildcards):
     """The data files a run reads (nothing for the toy regression)."""
     r = request_of(wildcards)
-    return data_paths(r.benchmark, r.config, config["data_dir"])
+    return data_paths(r.benchmark, r.config, config["data_dir"], DATASET_DIRS)
+
+
+def datasets_read():
+    return {ds for r in TABLE.requests for ds in spec(r.benchmark).datasets(r.config)} | {
+        parse_label(lab)[1] for lab in LABELS_RUN if parse_label(lab)[1]}
 
 
 def datasets_used():
-    """Every dataset whose files some configured run reads (one download rule each)."""
-    used = {ds for r in TABLE.requests for ds in spec(r.benchmark).datasets(r.config)}
-    return sorted(used | {parse_label(lab)[1] for lab in LABELS_RUN if parse_label(lab)[1]})
+    """Every dataset some configured run reads from data_dir (one download rule each); datasets read
+    from a folder the user named are never downloaded there."""
+    return sorted(datasets_read() - set(DATASET_DIRS))
+
+
+def check_named_data_folders():
+    """Data in the folders the user named must be there before anything is scheduled."""
+    for ds in sorted(datasets_read() & set(DATASET_DIRS)):
+        try:
+            found = DATASETS[ds].located(config["data_dir"], DATASET_DIRS[ds])
+        except ValueError as err:
+            raise WorkflowError(f"config error: dataset_dirs.{ds}: {err}") from None
+        missing = [Path(k).name for k, p in found.items() if p is None]
+        if missing:
+            raise WorkflowError(f"config error: dataset_dirs.{ds} = {DATASET_DIRS[ds]} lacks {', '.join(missing)} "
+                                "(each uncompressed or .gz); nothing is downloaded into a folder you name")
+
+
+check_named_data_folders()
 
 
 def all_labels():

@@ -60,6 +60,7 @@ TRAIN_PARAMS = {
     "fingerprint": lambda wc: request_of(wc).cell_fingerprint,
     "device": config["device"],
     "data_dir": config["data_dir"],
+    "dataset_dirs": config["dataset_dirs"],
 }
 
 
