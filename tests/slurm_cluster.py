@@ -40,27 +40,27 @@ def _binary(name: str) -> str:
     return shutil.which(name) or str(Path("/usr/sbin", name))
 
 
+MUNGE_RUN = Path("/run/munge")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
-
-
 class Cluster:
     """``with Cluster(tmp) as c: ... c.env``: SLURM_CONF for sbatch/squeue.
 
     Commands inside a job (the plugin's ``srun``) do not see SLURM_CONF (the plugin removes SLURM_*
-    variables in jobs), so the generated file is also put at the system path for the cluster's
-    lifetime; a file already there is moved aside and put back afterwards."""
+    variables in jobs). The cluster runs "configless": slurmd fetches the configuration from
+    slurmctld and keeps it in its own spool folder, where Slurm's commands on the node find it
+    (``/run/slurm/conf``, which slurmd manages while it runs), so nothing under /etc is touched."""
 
     def __init__(self, root: Path, cpus: int | None = None):
         self.root, self.cpus = Path(root), cpus or os.cpu_count() or 2
         self.host = socket.gethostname().split(".")[0]
         self.pids: dict[str, int] = {}
-        self.backup: Path | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -71,16 +71,17 @@ class Cluster:
         for d in ("state", "spool", "log", "run"):
             (r / d).mkdir(parents=True, exist_ok=True)
         mem = 8000
+        self.ctld_port = _free_port()
         (r / "slurm.conf").write_text(f"""\
 ClusterName=hnettest
 SlurmctldHost={self.host}
-SlurmctldPort={_free_port()}
+SlurmctldPort={self.ctld_port}
+SlurmctldParameters=enable_configless
 SlurmdPort={_free_port()}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket={r}/run/munge.socket
 StateSaveLocation={r}/state
 SlurmdSpoolDir={r}/spool
 SlurmctldPidFile={r}/run/slurmctld.pid
@@ -110,7 +111,9 @@ PartitionName=cpu Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
         key = r / "munge.key"
         key.write_bytes(os.urandom(1024))
         key.chmod(0o400)
-        subprocess.run([_binary("munged"), "--force", f"--key-file={key}", f"--socket={r}/run/munge.socket",
+        # munged on its default socket: a configless slurmd authenticates with it before it has a configuration
+        MUNGE_RUN.mkdir(parents=True, exist_ok=True)
+        subprocess.run([_binary("munged"), "--force", f"--key-file={key}",
                         f"--pid-file={r}/run/munged.pid", f"--log-file={r}/log/munged.log",
                         f"--seed-file={r}/run/munged.seed"], check=True, capture_output=True, timeout=30)
         self.pids["munged"] = self._pid("munged")
@@ -127,29 +130,16 @@ PartitionName=cpu Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
     def _logs(self) -> str:
         return "\n".join(f"{p.name}: {p.read_text()[-1500:]}" for p in (self.root / "log").glob("*.log"))
 
-    def _install_system_conf(self) -> None:
-        SYSTEM_CONF.parent.mkdir(parents=True, exist_ok=True)
-        if SYSTEM_CONF.exists() or SYSTEM_CONF.is_symlink():
-            self.backup = SYSTEM_CONF.with_name(f"slurm.conf.hnet-test-backup-{os.getpid()}")
-            SYSTEM_CONF.rename(self.backup)
-        SYSTEM_CONF.symlink_to(self.root / "slurm.conf")
-
-    def _restore_system_conf(self) -> None:
-        if SYSTEM_CONF.is_symlink() and os.readlink(SYSTEM_CONF) == str(self.root / "slurm.conf"):
-            SYSTEM_CONF.unlink()
-        if self.backup is not None and self.backup.exists():
-            self.backup.rename(SYSTEM_CONF)
-            self.backup = None
-
     def start(self) -> "Cluster":
         self._write_config()
-        self._install_system_conf()
         self._start_munge()
         conf = str(self.root / "slurm.conf")
         subprocess.run([_binary("slurmctld"), "-f", conf, "-i"], check=True, capture_output=True, env=self.env,
                        timeout=60)
         self.pids["slurmctld"] = self._pid("slurmctld")
-        subprocess.run([_binary("slurmd"), "-f", conf], check=True, capture_output=True, env=self.env, timeout=60)
+        daemon_env = {k: v for k, v in self.env.items() if k != "SLURM_CONF"}  # configless: from slurmctld
+        subprocess.run([_binary("slurmd"), "--conf-server", f"{self.host}:{self.ctld_port}"], check=True,
+                       capture_output=True, env=daemon_env, timeout=60)
         self.pids["slurmd"] = self._pid("slurmd")
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -161,7 +151,6 @@ PartitionName=cpu Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
 
     def stop(self) -> None:
         self._stop_daemons()
-        self._restore_system_conf()
 
     def _stop_daemons(self) -> None:
         for name in ("slurmd", "slurmctld", "munged"):

@@ -96,3 +96,34 @@ def test_methods_and_settings_that_cannot_be_packed_say_why():
     assert "lr_plateau" in plateau.pack_refusal()
     with pytest.raises(ValueError, match="lr_plateau"):
         packed(stream(), Scenario("cl1", 3, 2), "ewc", {**small_cfg("ewc", "cl1", SMALL), "lr_plateau": True}, SEEDS)
+
+
+def test_a_killed_packed_run_resumes_to_the_same_matrices(synthetic_mnist, tmp_path, caplog):
+    """Packed seeds checkpoint after every task like one seed: killed after task 1 and started
+    again, the chunk continues and every seed's matrix equals an uninterrupted packed run's."""
+    import json
+    import subprocess
+    import sys
+
+    from hnet.run.cli import main
+    from tests.conftest import REPO
+
+    def argv(out):
+        return ["run-packed", "--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--seeds", "1,2",
+                "--out", str(out / "seed{seed}"), "--data-dir", str(synthetic_mnist), "--no-download", "--device", "cpu",
+                "--set", "n_tasks=5", "--set", "iterations=10", "--set", "target_hidden=[16]", "--set", "hnet_hidden=[4]",
+                "--set", "chunk_size=2000", "--set", "emb_dim=4", "--set", "chunk_emb_dim=4"]
+
+    assert main(argv(tmp_path / "whole")) == 0
+    proc = subprocess.run([sys.executable, "-m", "tests.kill_after_task", "1", *argv(tmp_path / "killed")],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == -9, proc.stderr
+    assert (tmp_path / "killed" / "seed1" / "checkpoint.pt").exists()
+    with caplog.at_level("INFO", logger="hnet"):
+        assert main(argv(tmp_path / "killed")) == 0
+    assert "resuming after task 1" in caplog.text  # continued, not started over
+    for seed in (1, 2):
+        whole, killed = (json.loads((tmp_path / run / f"seed{seed}" / "metrics.json").read_text())
+                         for run in ("whole", "killed"))
+        assert killed["matrix"] == whole["matrix"]
+    assert not (tmp_path / "killed" / "seed1" / "checkpoint.pt").exists()

@@ -88,3 +88,17 @@ def test_every_key_a_run_reads_is_declared_with_type_and_constraint():
                             check=True).stdout
     for line in ("chunk_size", "int positive (> 0) or null", "target_hidden", "dropout_rate", "data_seed", "padding"):
         assert line in listed, line
+
+
+def test_a_job_trains_what_the_dag_was_built_for_or_nothing(tmp_path, capsys):
+    from hnet.run.cli import workflow_job
+    from hnet.run.execute import Place
+
+    job = RunRequest("regression", "cl1", "finetune", 1, {"iterations": 3}).job()
+    out = tmp_path / "runs" / "seed1" / "metrics.json"
+    assert workflow_job(job, [str(out)], Place(device="cpu")) == 0 and out.exists()
+    moved = {**job, "cell_fingerprint": "0" * 16}  # as if a preset changed after the DAG was built
+    other = tmp_path / "other" / "seed1" / "metrics.json"
+    assert workflow_job(moved, [str(other)], Place(device="cpu")) == 2
+    assert "resolves differently now than when the DAG was built" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -25,8 +26,16 @@ def cluster(tmp_path_factory):
     if why:
         pytest.skip(why)
     pytest.importorskip("snakemake_executor_plugin_slurm")
+    etc = etc_slurm()
     with Cluster(tmp_path_factory.mktemp("slurm")) as c:
         yield c
+    assert etc_slurm() == etc, "the cluster test changed /etc/slurm"
+
+
+def etc_slurm() -> dict:
+    """What /etc/slurm holds (the packages' files): the test leaves it as it was."""
+    root = Path("/etc/slurm")
+    return {str(p): (p.is_symlink(), p.lstat().st_mtime_ns) for p in sorted(root.rglob("*"))} if root.exists() else {}
 
 
 def run(env, *args, check=True):

@@ -115,7 +115,11 @@ def workflow_job(job: dict, metrics_files: list[str], place: Place) -> int:
             found = SEED_FOLDER.search(folder.name)
             if not found:
                 raise UserError(f"{path}: a run folder must be named seed<N>")
-            out.append(RunRequest.from_job(job, int(found.group(1)), str(folder)))
+            request = RunRequest.from_job(job, int(found.group(1)), str(folder))
+            if request.cell_fingerprint != job["cell_fingerprint"]:  # what the DAG was built for, checked
+                raise UserError(f"{request.name}: its configuration resolves differently now than when the DAG was "
+                                "built (a preset or code default changed meanwhile); run snakemake again")
+            out.append(request)
         return out
 
     # replace=True: the workflow decided that these outputs are stale (their params changed)

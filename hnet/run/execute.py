@@ -208,14 +208,38 @@ def execute_packed(requests: list[RunRequest], place: Place = Place(), replace: 
     bench = build_benchmark(first.benchmark, cfg, place.data_dir, place.download, place.dataset_dirs).to(device)
     scenario = Scenario(first.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
     seeds = [r.seed for r in requests]
-    method = method_class(first.method)(Context(bench, scenario, cfg, device, SeedStreams(seeds)))
-    states = run_seeds(bench, scenario, method, cfg, [torch.Generator().manual_seed(s) for s in seeds],
-                       [LoopState() for _ in seeds], None, f"{first.label}/{first.scenario}/{first.method}")
+    streams = SeedStreams(seeds)
+    method = method_class(first.method)(Context(bench, scenario, cfg, device, streams))
+    generators = [torch.Generator().manual_seed(s) for s in seeds]
+    states = [LoopState() for _ in seeds]
+    # One checkpoint for the chunk, in its first seed's folder, after every task (as an unpacked run's).
+    ckpt_path = Path(first.folder) / "checkpoint.pt"
+    checkpoint_id = "+".join(r.fingerprint for r in requests) + f"-{device.type}-{CHECKPOINT_FORMAT}"
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if ckpt.get("fingerprint") == checkpoint_id:
+            method.load_state_dict(ckpt["method"])
+            streams.states = list(ckpt["streams"])
+            for g, state in zip(generators, ckpt["generators"]):
+                g.set_state(state)
+            states = [LoopState(**st) for st in ckpt["loop"]["seeds"]]
+            log.info("%s: resuming after task %d from %s", first.name, states[0].next_phase, ckpt_path)
+        else:
+            log.warning("%s: ignoring %s (written for a different configuration)", first.name, ckpt_path)
+
+    def on_phase_end(done: list[LoopState]) -> None:
+        save_checkpoint(ckpt_path, {"fingerprint": checkpoint_id, "method": method.state_dict(),
+                                    "streams": list(streams.states), "generators": [g.get_state() for g in generators],
+                                    "loop": {"next_phase": done[0].next_phase, "seeds": [vars(st) for st in done]}})
+
+    states = run_seeds(bench, scenario, method, cfg, generators, states, on_phase_end,
+                       f"{first.label}/{first.scenario}/{first.method}")
     results = []
     for k, (request, state) in enumerate(zip(requests, states)):
         predictions = (regression_predictions(bench, lambda t, k=k: (lambda x: method.predictor(t)(x)[k]))
                        if bench.regression else None)
         results.append(write_run(request, place, device, bench, state, method.info(), predictions, started))
+    ckpt_path.unlink(missing_ok=True)
     return results
 
 

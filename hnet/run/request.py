@@ -86,7 +86,8 @@ class RunRequest:
         """What the workflow hands a training job for this request's cell (no seed, no folder: those
         are the job's outputs), as plain data."""
         return {"benchmark": self.benchmark, "scenario": self.scenario, "method": self.method,
-                "overrides": self.overrides, "keep_checkpoint": self.keep_checkpoint, "purpose": self.purpose}
+                "overrides": self.overrides, "keep_checkpoint": self.keep_checkpoint, "purpose": self.purpose,
+                "cell_fingerprint": self.cell_fingerprint}
 
     @classmethod
     def from_job(cls, job: dict, seed: int, folder: str) -> RunRequest:
