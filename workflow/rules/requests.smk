@@ -47,23 +47,27 @@ def packed_chunks(size):
 
 
 PACKED_CHUNKS = packed_chunks(config["pack_seeds"]) if config["pack_seeds"] > 1 else {}
-_PACKED = {f"{p}/seed{s}" for seeds, prefixes in PACKED_CHUNKS.items() for p in prefixes for s in seeds}
 
 
 def _alternation(items):
     return "|".join(re.escape(i) for i in sorted(items)) or "(?!)"  # (?!) matches nothing
 
 
-# The training rules' wildcards: exactly the requests each trains (no rule order needed).
-RUNS_PLAIN = _alternation(f for f, r in REQUESTS.items() if not r.keep_checkpoint and f not in _PACKED)
-RUNS_KEEPING_CHECKPOINT = _alternation(f for f, r in REQUESTS.items() if r.keep_checkpoint)
+# The training rules' wildcards, by the shape of the folders (a regex of every folder would make
+# matching targets slow on the paper DAG); registered methods only, since external ones have rules of
+# their own. Packed chunks name their cells and win over `train` (train.smk).
+_METHODS = "|".join(re.escape(m) for m in REGISTERED)
+RUNS_PLAIN = rf"(?:runs/[^/]+/[^/]+/(?:{_METHODS})|sweeps/[^/]+/[^/]+)/seed\d+"
+RUNS_KEEPING_CHECKPOINT = r"(?:ent_study/[^/]+/[^/]+/[^/]+|embedding_grid/[^/]+/[^/]+)/seed\d+"
 
 
 def request_of(wildcards):
     """The request a training job trains (a packed job: any seed of its cell; they share the job)."""
-    if "run" in wildcards.keys():
-        return REQUESTS[wildcards.run]
-    return CELLS[wildcards.cell][0]
+    key = wildcards.run if "run" in wildcards.keys() else wildcards.cell
+    found = REQUESTS.get(key) if "run" in wildcards.keys() else (CELLS.get(key) or [None])[0]
+    if found is None:
+        raise WorkflowError(f"{RESULTS}/{key}: not a run of this configuration (hnet.run.grid lists its runs)")
+    return found
 
 
 DATASET_DIRS = config["dataset_dirs"]  # datasets read in place from folders the user named

@@ -72,3 +72,5 @@ for _seeds, _cells in sorted(PACKED_CHUNKS.items()):
             "../../environment.yml"
         script:
             "../scripts/train.py"
+
+    workflow.ruleorder(f"train_packed_seeds_{_seeds[0]}_{_seeds[-1]}", "train")
