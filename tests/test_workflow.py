@@ -126,12 +126,13 @@ def test_second_run_does_nothing_and_figure_deletion_reruns_only_its_rule(tiny_r
 
 def test_deleting_a_table_in_any_format_rebuilds_it(tiny_run):
     results, args, _ = tiny_run
-    for name in ("table1_final.csv", "split_mnist_during.tex"):
-        (results / "tables" / name).unlink()
+    tables = [results / "tables" / name for name in ("table1_final.csv", "split_mnist_during.tex")]
+    for path in tables:
+        path.unlink()
         counts = job_counts(snakemake(*args, "-n").stdout)
         assert counts.get("aggregate") == 1 and "train" not in counts, counts
-        snakemake(*args)
-        assert (results / "tables" / name).stat().st_size > 0
+    snakemake(*args, *map(str, tables))  # just the tables: what follows them is another test's business
+    assert all(path.stat().st_size > 0 for path in tables)
 
 
 def test_a_preset_edit_retrains_every_run_it_changes_wherever_it_lives(tiny_run, tmp_path, monkeypatch):
