@@ -37,8 +37,7 @@ def _scores(method: Method, bench: Benchmark, scenario: Scenario, task: int, see
     """Score of every seed the method trains (one, or S packed) on one task's test or validation split."""
     data = bench.tasks[task]
     predict = method.predictor(task)
-    n_seeds = 1 if method.streams is None else len(method.streams)
-    totals, count = [0.0] * n_seeds, 0
+    totals, count = [0.0] * method.n_seeds, 0
     batches = data.test_batches(batch_size) if split == "test" else data.val_batches(batch_size)
     for x, y in batches:
         out = predict(x)
@@ -61,8 +60,7 @@ def score_task(method: Method, bench: Benchmark, scenario: Scenario, task: int, 
 def evaluate_seeds(method: Method, bench: Benchmark, scenario: Scenario, seen: int, batch_size: int
                    ) -> list[list[float]]:
     """One row per trained seed: scores on tasks 0..seen-1 (accuracy in percent, or MSE), NaN after."""
-    n_seeds = 1 if method.streams is None else len(method.streams)
-    rows = [[math.nan] * bench.n_tasks for _ in range(n_seeds)]
+    rows = [[math.nan] * bench.n_tasks for _ in range(method.n_seeds)]
     for i in range(seen):
         for k, value in enumerate(_scores(method, bench, scenario, i, seen, batch_size, "test")):
             rows[k][i] = value
@@ -104,7 +102,7 @@ def run_seeds(
     phases, epoch schedules, divergence checks and evaluation; ``generators[k]`` draws seed k's
     batches and ``states[k]`` holds its matrix."""
     packed = method.streams is not None
-    if len(generators) != (len(method.streams) if packed else 1) or len(states) != len(generators):
+    if len(generators) != method.n_seeds or len(states) != len(generators):
         raise ValueError("one generator and one loop state per trained seed")
     phases = method.phases(bench.n_tasks)
     device = method.device

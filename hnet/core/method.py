@@ -68,6 +68,11 @@ class Method(Stateful):
             if why:
                 raise ValueError(f"{why}; run its seeds unpacked")
 
+    @property
+    def n_seeds(self) -> int:
+        """How many seeds this method trains at once (1 unless packed)."""
+        return 1 if self.streams is None else len(self.streams)
+
     @classmethod
     def pack_refusal(cls, cfg: dict, input_shape: tuple[int, ...]) -> str | None:
         """Why this method cannot train seeds packed with run config ``cfg``, or None when it can."""

@@ -14,6 +14,11 @@ from hnet.errors import UserError
 from hnet.registry import method_class
 
 
+def data_folders(metrics: dict) -> dict[str, str]:
+    """The folders a run read its datasets from in place (``dataset_dirs``), from its provenance."""
+    return metrics.get("provenance", {}).get("data", {}).get("folders", {})
+
+
 def restore_run(run_dir: Path, data_dir: str, method: str | None = None, **data_overrides
                 ) -> tuple[dict, Benchmark, Method]:
     """(metrics.json, the run's benchmark, its method with the trained state) on the CPU."""
@@ -26,8 +31,7 @@ def restore_run(run_dir: Path, data_dir: str, method: str | None = None, **data_
     if not (run_dir / "checkpoint.pt").exists():
         raise UserError(f"{run_dir}: no checkpoint.pt; train the run with --keep-checkpoint")
     cfg = {**m["config"], **data_overrides}
-    folders = m.get("provenance", {}).get("data", {}).get("folders", {})  # datasets read in place
-    bench = build_benchmark(m["benchmark"], cfg, data_dir, download=False, dataset_dirs=folders)
+    bench = build_benchmark(m["benchmark"], cfg, data_dir, download=False, dataset_dirs=data_folders(m))
     scenario = Scenario(m["scenario"], bench.n_tasks, bench.outputs_per_task, bench.regression)
     trained = method_class(m["method"])(Context(bench, scenario, m["config"], torch.device("cpu")))
     state = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)

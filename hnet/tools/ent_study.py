@@ -44,6 +44,7 @@ from hnet.core import Context
 from hnet.methods.ent import entropy, head_logits
 from hnet.registry import method_class
 from hnet.run.io import atomic_write_text
+from hnet.run.restore import data_folders
 
 GLOBAL_TEMPERATURES = (0.5, 2.0)
 LAST_TASK_TEMPERATURES = (0.5, 0.75, 1.5, 2.0, 3.0)
@@ -136,8 +137,7 @@ def load_ent_run(run_dir: Path, data_dir: str):
     if not (run_dir / "checkpoint.pt").exists():
         raise SystemExit(f"{run_dir}: no checkpoint.pt; train it with --keep-checkpoint")
     base = dict(m["config"])
-    folders = m.get("provenance", {}).get("data", {}).get("folders", {})  # datasets read in place
-    bench = build_benchmark(m["benchmark"], base, data_dir, download=False, dataset_dirs=folders)
+    bench = build_benchmark(m["benchmark"], base, data_dir, download=False, dataset_dirs=data_folders(m))
     scenario = Scenario(m["scenario"], bench.n_tasks, bench.outputs_per_task)
     method = method_class("hnet_ent")(Context(bench, scenario, m["config"], torch.device("cpu")))
     state = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
@@ -150,7 +150,7 @@ def load_run(run_dir: Path, data_dir: str):
     m, base, method = load_ent_run(run_dir, data_dir)
     if not base.get("val_fraction", 0) > 0:
         raise SystemExit(f"{run_dir}: the run has no validation split; train it with --set val_fraction=0.1")
-    folders = m.get("provenance", {}).get("data", {}).get("folders", {})
+    folders = data_folders(m)
     val = build_benchmark(m["benchmark"], base, data_dir, download=False, dataset_dirs=folders)
     test = build_benchmark(m["benchmark"], {**base, "val_fraction": 0.0}, data_dir, download=False,
                            dataset_dirs=folders)
