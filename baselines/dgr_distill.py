@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from hnet.core import REQUIRED, Setting, TargetNetMethod
 from hnet.core.losses import distillation_loss
+from hnet.core.optim import adam
 from hnet.nets import MLP
 
 
@@ -39,8 +40,7 @@ class DGRDistill(TargetNetMethod):
         self.decoder = MLP(self.latent, c["vae_dec_hidden"], d, "relu")
         self.enc_params = [p.to(self.device).requires_grad_() for p in self.encoder.init_params()]
         self.dec_params = [p.to(self.device).requires_grad_() for p in self.decoder.init_params()]
-        self.vae_optimizer = torch.optim.Adam(self.enc_params + self.dec_params, lr=c["lr"],
-                                              betas=(c["adam_beta1"], c["adam_beta2"]))
+        self.vae_optimizer = adam(self.enc_params + self.dec_params, c["lr"], (c["adam_beta1"], c["adam_beta2"]))
 
     def begin_task(self, task):
         super().begin_task(task)

@@ -20,6 +20,25 @@ def test_target_memory_counts_stored_outputs_the_hypernetwork_copy_and_the_gram_
     stored, copy, gram = mem.values()
     assert stored == pytest.approx(3 * m.ph.hnet.target_numel * 4 / 2**20)
     assert copy == pytest.approx(m.ph.hnet.num_params() * 4 / 2**20)
-    snap = m.ph.snapshot  # out weight + bias + features of 3 tasks x chunks + two 4 x 4 Grams
-    n = m.ph.hnet.chunk_size * 4 + m.ph.hnet.chunk_size + 3 * m.ph.hnet.n_chunks * 4 + 2 * 16
-    assert gram == pytest.approx(n * 4 / 2**20) and snap is not None
+    snap = m.ph.snapshot  # out weight + bias + features of 3 tasks x chunks (float32), S* (5 x 5, float64), A*ᵀA*
+    n_bytes = 4 * (m.ph.hnet.chunk_size * 4 + m.ph.hnet.chunk_size + 3 * m.ph.hnet.n_chunks * 4 + 16) + 8 * 25
+    assert gram == pytest.approx(n_bytes / 2**20) and snap is not None
+
+
+def test_interleaved_timing_alternates_the_functions_and_reports_medians():
+    from hnet.tools.bench_common import interleaved
+
+    calls = []
+    t = interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, torch.device("cpu"), 3,
+                    warmup=1)
+    assert calls == ["a", "b"] + ["a", "b"] * 3  # warm-up, then rounds a, b, a, b, ...
+    assert set(t) == {"a", "b"} and all(v.wall_ms >= 0 and v.cpu_ms >= 0 for v in t.values())
+
+
+def test_the_mnist_lines_print_each_step_with_its_ratio_and_target(capsys):
+    from hnet.tools.bench import mnist_lines
+
+    mnist_lines(torch.device("cpu"), repeats=1, steps_per_block=1)
+    out = capsys.readouterr().out
+    assert "SplitMNIST" in out and "PermutedMNIST-10" in out
+    assert "HNET task 1 " in out and "HNET task 10 " in out and "(target <= 1.5)" in out and "(target <= 2.0)" in out

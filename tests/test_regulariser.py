@@ -7,9 +7,7 @@ import torch
 
 from hnet.methods.lookahead import adam_step_delta
 from hnet.nets import HyperNetwork
-from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty
-
-
+from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty, self_gram
 
 def _perturb(h, scale=0.05):
     with torch.no_grad():
@@ -47,6 +45,75 @@ def test_gram_form_with_a_task_subset(float64):
     fast = gram_penalty(h, h.params(), embs[idx], snap, idx)
     ref = reference_penalty(h, h.params(), embs[idx], targets[idx])
     torch.testing.assert_close(fast, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_gram_form_at_the_permuted_mnist_100_sizes(float64):
+    """The preset's hypernetwork (128+12 -> 200-250-350 -> chunks of 7,500 for the 1024-1000-1000
+    multi-head target: 404 chunks, the last one using 4,500 of its 7,500 rows), 3 previous tasks, all and a subset."""
+    from hnet.nets import build_target
+    from hnet.run.config import resolve
+
+    cfg, _ = resolve("permuted_mnist_100", "cl1", "hnet", {})
+    numel = build_target(cfg, (1024,), 1000).num_params
+    torch.manual_seed(5)
+    h = HyperNetwork(numel, cfg["emb_dim"], cfg["hnet_hidden"], cfg["hnet_activation"],
+                     chunk_size=cfg["chunk_size"], chunk_emb_dim=cfg["chunk_emb_dim"])
+    assert (h.n_chunks, h.last_chunk_rows) == (404, 4500)
+    embs = torch.randn(3, cfg["emb_dim"])
+    targets = h(embs).detach()
+    snap = Snapshot.take(h, embs)
+    _perturb(h, 1e-3)
+    params = h.params()
+    for index in (None, torch.tensor([2, 0])):
+        e, t = (embs, targets) if index is None else (embs[index], targets[index])
+        ref = reference_penalty(h, params, e, t)
+        fast = gram_penalty(h, params, e, snap, index)
+        torch.testing.assert_close(fast, ref, rtol=1e-11, atol=0)
+        for a, b in zip(torch.autograd.grad(fast, list(params.values())),
+                        torch.autograd.grad(ref, list(params.values()))):
+            torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-15 * b.abs().max().item())
+
+
+def test_gram_form_under_vmap_equals_each_seed_alone(float64):
+    """Packed seeds call the penalty through vmap (its hand-written backward has a vmap rule)."""
+    from torch.func import grad, vmap
+
+    torch.manual_seed(6)
+    h = HyperNetwork(40, 3, [6, 5], "relu", chunk_size=12, chunk_emb_dim=2)
+    seeds = []
+    for _ in range(2):
+        h.reset_parameters()
+        embs = torch.randn(4, 3)
+        snap = Snapshot.take(h, embs)
+        _perturb(h)
+        seeds.append(({k: v.detach().clone() for k, v in h.params().items()}, embs, snap))
+    stack = {k: torch.stack([s[0][k] for s in seeds]) for k in seeds[0][0]}
+    embs = torch.stack([s[1] for s in seeds])
+    snaps = [torch.stack(f) for f in zip(*(s[2].as_tuple() for s in seeds))]
+    def one(p, e, *snap):
+        return gram_penalty(h, p, e, Snapshot(*snap))
+    values = vmap(one)(stack, embs, *snaps)
+    grads = vmap(grad(one))(stack, embs, *snaps)
+    for k, (p, e, snap) in enumerate(seeds):
+        ref = reference_penalty(h, p, e, _targets(h, snap, e))
+        torch.testing.assert_close(values[k], ref, rtol=1e-12, atol=0)
+        by_one = torch.func.grad(lambda q: reference_penalty(h, q, e, _targets(h, snap, e)))(p)
+        for name in p:
+            torch.testing.assert_close(grads[name][k], by_one[name], rtol=1e-10, atol=1e-14)
+
+
+def _targets(h, snap, embs):
+    """h(embs; Θ*) from a snapshot's output layer and features."""
+    return h.output(snap.features, {"out.weight": snap.out_weight, "out.bias": snap.out_bias})
+
+
+def test_self_gram_backward_is_autograds(float64):
+    torch.manual_seed(7)
+    x = torch.randn(9, 4, requires_grad=True)
+    w = torch.randn(4, 4)
+    (g_fast,) = torch.autograd.grad((self_gram(x) * w).sum(), x)
+    (g_ref,) = torch.autograd.grad(((x.T @ x) * w).sum(), x)
+    torch.testing.assert_close(g_fast, g_ref, rtol=1e-14, atol=1e-14)
 
 
 def test_reference_penalty_is_the_squared_distance_summed_by_hand(float64):
@@ -139,3 +206,23 @@ def test_hnet_method_regulariser_matches_the_formula_by_hand(float64):
     lookahead = {k: p + delta[p] for k, p in named.items()}
     got = method.cfg["beta"] / 2 * method.ph.penalty(lookahead, None)
     torch.testing.assert_close(got, by_hand.detach(), rtol=1e-9, atol=1e-12)
+
+
+def test_the_suites_adam_is_bitwise_the_per_parameter_loop():
+    """``hnet.core.optim.adam`` (multi-tensor) changes no result on CPU."""
+    from hnet.core.optim import adam
+
+    torch.manual_seed(8)
+    shapes = [(6, 5), (5,), (3, 2)]
+    init = [torch.randn(s) for s in shapes]
+    fast = [torch.nn.Parameter(t.clone()) for t in init]
+    loop = [torch.nn.Parameter(t.clone()) for t in init]
+    opt_fast, opt_loop = adam(fast, 0.01, (0.9, 0.999)), torch.optim.Adam(loop, lr=0.01, foreach=False)
+    for _ in range(5):
+        for a, b in zip(fast, loop):
+            a.grad = torch.randn_like(a)
+            b.grad = a.grad.clone()
+        opt_fast.step()
+        opt_loop.step()
+    for a, b in zip(fast, loop):
+        assert torch.equal(a, b)

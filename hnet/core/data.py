@@ -35,7 +35,7 @@ class PhaseData:
         gen = self.generator if augment else None
         if len(self.tasks) == 1:
             t = self.tasks[0]
-            x, y = t.train_batch(flat_idx.to(self.device), gen)
+            x, y = t.train_batch(flat_idx.to(self.device), gen)  # (a no-op for next_batch's indices)
             return x, y, torch.full((len(flat_idx),), t.index, device=self.device)
         which = torch.searchsorted(self.offsets, flat_idx, right=True) - 1
         xs, ys, ids = [], [], []
@@ -49,7 +49,11 @@ class PhaseData:
     def next_batch(self) -> tuple[Tensor, Tensor, Tensor]:
         """A batch without replacement within an epoch; reshuffled every epoch."""
         if self._order is None or self._pos + self.batch_size > self.n:
+            # Drawn on the host from the seed's generator (the same batches on every device), and
+            # copied to the device once per epoch, not once per step.
             self._order = torch.randperm(self.n, generator=self.generator)
+            if len(self.tasks) == 1:
+                self._order = self._order.to(self.device)
             self._pos = 0
         idx = self._order[self._pos : self._pos + self.batch_size]
         self._pos += self.batch_size

@@ -32,6 +32,34 @@ class LoopState:
     train_steps: int = 0
 
 
+# Steps between reading the losses back to the host. In between nothing waits for the device, so
+# a GPU runs ahead of Python; a divergence is still reported at the iteration where it happened.
+LOSS_READ_EVERY = 50
+
+
+class LossLog:
+    """One phase's step losses, kept on the device and read back in blocks."""
+
+    def __init__(self, iterations: int, n_seeds: int):
+        self.values: torch.Tensor | None = None
+        self.iterations, self.n_seeds, self.read_up_to = iterations, n_seeds, 0
+
+    def record(self, it: int, loss: torch.Tensor) -> None:
+        if self.values is None:
+            self.values = torch.empty(self.iterations, dtype=loss.dtype, device=loss.device)
+        self.values[it] = loss.detach()  # a device-side copy: no synchronisation
+
+    def read(self, recorded: int, bar: Progress) -> tuple[int, float] | None:
+        """Advance ``bar`` over steps not yet read (up to ``recorded``); the first non-finite
+        (iteration index, loss), or None. Packed seeds: the seeds' mean loss."""
+        first, self.read_up_to = self.read_up_to, recorded
+        for k, value in enumerate((self.values[first:recorded] / self.n_seeds).tolist()):
+            if not math.isfinite(value):
+                return first + k, value
+            bar.update(value)
+        return None
+
+
 def _scores(method: Method, bench: Benchmark, scenario: Scenario, task: int, seen: int, batch_size: int,
             split: str) -> list[float]:
     """Score of every seed the method trains (one, or S packed) on one task's test or validation split."""
@@ -118,14 +146,18 @@ def run_seeds(
         what = f"packed x{len(generators)} " if packed else ""
         bar = Progress(iterations, f"{label} {what}task {p + 1}/{len(phases)}".strip())
         start = time.perf_counter()
+        losses = LossLog(iterations, len(generators))
         for it in range(iterations):
             x, y, tids = data.next_batch()
-            value = float(method.train_step(x, y, tids, seen)) / len(generators)  # packed: the seeds' mean
-            if not math.isfinite(value):
-                bar.close()
-                which = f" in a packed seed ({list(method.streams.seeds)}; run them unpacked to see which)" if packed else ""
-                raise DivergenceError(f"{label}: non-finite loss ({value}){which} at task {p + 1}, iteration {it + 1}")
-            bar.update(value)
+            losses.record(it, method.train_step(x, y, tids, seen))
+            if (it + 1) % LOSS_READ_EVERY == 0 or it + 1 == iterations:
+                bad = losses.read(it + 1, bar)
+                if bad is not None:
+                    bar.close()
+                    which = (f" in a packed seed ({list(method.streams.seeds)}; run them unpacked to see which)"
+                             if packed else "")
+                    raise DivergenceError(f"{label}: non-finite loss ({bad[1]}){which} at task {p + 1}, "
+                                          f"iteration {bad[0] + 1}")
             if schedule is not None and (it + 1) % per_epoch == 0:
                 val = (score_task(method, bench, scenario, task_ids[-1], seen, cfg["eval_batch_size"], "val")
                        if schedule.needs_validation else None)

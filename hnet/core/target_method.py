@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 
 from hnet.core.method import Context, Method, Setting
+from hnet.core.optim import adam
 from hnet.nets import build_target
 
 
@@ -37,7 +38,7 @@ class TargetNetMethod(Method):
 
     def _new_optimizer(self) -> torch.optim.Adam:
         c = self.cfg
-        return torch.optim.Adam(self.params, lr=c["lr"], betas=(c["adam_beta1"], c["adam_beta2"]))
+        return adam(self.params, c["lr"], (c["adam_beta1"], c["adam_beta2"]))
 
     def forward(self, x: Tensor, params=None, train: bool = False) -> Tensor:
         return self.net(x, self.params if params is None else params, self.net_state, train)

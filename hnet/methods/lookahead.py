@@ -25,33 +25,51 @@ EPS_FORMS = ("corrected", "uncorrected")
 
 @torch.no_grad()
 def adam_step_delta(optimizer: torch.optim.Adam, eps_form: str = "corrected") -> dict[Tensor, Tensor]:
-    """``{param: Δparam}`` for every parameter with a gradient (``corrected``: exactly ``optimizer.step()``'s)."""
+    """``{param: Δparam}`` for every parameter with a gradient (``corrected``: exactly ``optimizer.step()``'s).
+
+    Multi-tensor (``torch._foreach_*``) operations over the parameters that share a step count (all
+    of them, for an optimizer whose parameters always get gradients): a handful of operations per
+    step instead of a handful per parameter."""
     if eps_form not in EPS_FORMS:
         raise ValueError(f"unknown eps_form {eps_form!r}; valid: {list(EPS_FORMS)}")
     deltas: dict[Tensor, Tensor] = {}
     for group in optimizer.param_groups:
         if group.get("amsgrad") or group.get("weight_decay") or group.get("maximize"):
             raise NotImplementedError("lookahead supports plain Adam (no amsgrad/weight decay/maximize)")
-        beta1, beta2 = group["betas"]
-        lr, eps = group["lr"], group["eps"]
+        by_step: dict[tuple[float, bool], list[Tensor]] = {}
         for p in group["params"]:
-            if p.grad is None:
-                continue
-            g = p.grad
-            state = optimizer.state.get(p, {})
-            step = float(state["step"]) + 1 if "step" in state else 1.0
-            if "exp_avg" in state:
-                m = state["exp_avg"].lerp(g, 1 - beta1)
-                v = state["exp_avg_sq"].mul(beta2).addcmul_(g, g, value=1 - beta2)
-            else:
-                m = g.mul(1 - beta1)
-                v = g.mul(g).mul_(1 - beta2)
-            bias_correction1 = 1 - beta1**step
-            bias_correction2_sqrt = math.sqrt(1 - beta2**step)
-            if eps_form == "corrected":
-                denom = (v.sqrt_() / bias_correction2_sqrt).add_(eps)
-                deltas[p] = m.div_(denom).mul_(-lr / bias_correction1)
-            else:
-                denom = v.sqrt_().add_(eps)
-                deltas[p] = m.div_(denom).mul_(-lr * bias_correction2_sqrt / bias_correction1)
+            if p.grad is not None:
+                state = optimizer.state.get(p, {})
+                # The step count lives on the host unless the optimizer is capturable (CUDA graphs).
+                step = float(state["step"]) + 1 if "step" in state else 1.0
+                by_step.setdefault((step, "exp_avg" in state), []).append(p)
+        for (step, has_state), params in by_step.items():
+            deltas.update(zip(params, _deltas(optimizer, group, params, step, has_state, eps_form)))
     return deltas
+
+
+def _deltas(optimizer, group, params: list[Tensor], step: float, has_state: bool, eps_form: str) -> list[Tensor]:
+    beta1, beta2 = group["betas"]
+    lr, eps = group["lr"], group["eps"]
+    grads = [p.grad for p in params]
+    if has_state:
+        m = torch._foreach_lerp([optimizer.state[p]["exp_avg"] for p in params], grads, 1 - beta1)
+        v = torch._foreach_mul([optimizer.state[p]["exp_avg_sq"] for p in params], beta2)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - beta2)
+    else:
+        m = torch._foreach_mul(grads, 1 - beta1)
+        v = torch._foreach_mul(grads, grads)
+        torch._foreach_mul_(v, 1 - beta2)
+    bias_correction1 = 1 - beta1**step
+    bias_correction2_sqrt = math.sqrt(1 - beta2**step)
+    torch._foreach_sqrt_(v)
+    if eps_form == "corrected":
+        torch._foreach_div_(v, bias_correction2_sqrt)
+        torch._foreach_add_(v, eps)
+        torch._foreach_div_(m, v)
+        torch._foreach_mul_(m, -lr / bias_correction1)
+    else:
+        torch._foreach_add_(v, eps)
+        torch._foreach_div_(m, v)
+        torch._foreach_mul_(m, -lr * bias_correction2_sqrt / bias_correction1)
+    return m

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from torch.func import vmap
 
 from hnet.core import REQUIRED, Setting, Stateful
+from hnet.core.optim import adam
 from hnet.core.seeds import SeedStreams
 from hnet.methods.lookahead import EPS_FORMS, adam_step_delta
 from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty
@@ -145,8 +146,8 @@ class ProtectedHypernet(Stateful):
             self.emb = nn.Parameter(torch.stack([e.to(self.device) for e in
                                                  self.streams.each(lambda: torch.randn(s["emb_dim"]))]))
         betas = (s["adam_beta1"], s["adam_beta2"])
-        self.opt_h = torch.optim.Adam(self.hnet.parameters(), lr=s["lr"], betas=betas)
-        self.opt_e = torch.optim.Adam([self.emb], lr=s["lr"], betas=betas)
+        self.opt_h = adam(self.hnet.parameters(), s["lr"], betas)
+        self.opt_e = adam([self.emb], s["lr"], betas)
         self.reg_active = task > 0 and s["beta"] > 0 and not s["hnet_from_scratch"]
         self.snapshot = self.targets = self.snapshot_params = None
         if self.reg_active:

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from hnet.benchmarks import Scenario
 from hnet.core import REQUIRED, Context, Method, Setting
+from hnet.core.optim import adam
 from hnet.methods import vae
 from hnet.methods.protected import ProtectedHypernet, hnet_settings, hypernet_settings
 from hnet.methods.vae import HyperVAE, replay_tasks
@@ -39,7 +40,7 @@ class HNETTaskInference(Method):
         self.vae = HyperVAE(ctx.benchmark.input_dim, n, c, self.device)
         self.tir = MLP(ctx.benchmark.input_dim, c["tir_hidden"], n, "relu")
         self.tir_params = [p.to(self.device).requires_grad_() for p in self.tir.init_params()]
-        self.tir_opt = torch.optim.Adam(self.tir_params, lr=c["lr"], betas=(c["adam_beta1"], c["adam_beta2"]))
+        self.tir_opt = adam(self.tir_params, c["lr"], (c["adam_beta1"], c["adam_beta2"]))
         # The task-inference head grows one unit per task: units of tasks not yet seen are masked out.
         self.tir_scenario = Scenario("cl3", n, 1)
 

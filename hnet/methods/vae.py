@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from hnet.core import REQUIRED, Setting, Stateful
+from hnet.core.optim import adam
 from hnet.methods.protected import ProtectedHypernet, hnet_settings, hypernet_settings
 from hnet.nets import MLP
 
@@ -39,7 +40,7 @@ class HyperVAE(Stateful):
 
     def begin_task(self, task: int) -> None:
         self.ph.begin_task(task)
-        self.enc_opt = torch.optim.Adam(self.enc_params, lr=self.lr, betas=self.betas)
+        self.enc_opt = adam(self.enc_params, self.lr, self.betas)
 
     def end_task(self, task: int) -> None:
         self.ph.end_task(task)

@@ -8,7 +8,6 @@ on the pixel values."""
 from __future__ import annotations
 
 import math
-import statistics
 import time
 
 import torch
@@ -18,7 +17,7 @@ from hnet.core import Context, PhaseData
 from hnet.methods.hnet import HNET
 from hnet.registry import method_class
 from hnet.run.config import resolve
-from hnet.tools.bench_common import sync
+from hnet.tools.bench_common import interleaved, sync
 
 CIFAR10_TRAIN, CIFAR100_TASK_TRAIN = 50_000, 5_000
 
@@ -51,33 +50,24 @@ def step_fn(method, data, task):
     return fn
 
 
-def interleaved(fns: dict, device, repeats: int) -> dict[str, float]:
-    """Median ms per call of every function, the calls interleaved so that drift hits all alike."""
-    times = {k: [] for k in fns}
-    for fn in fns.values():
-        fn()  # warm-up
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            sync(device)
-            t = time.perf_counter()
-            fn()
-            sync(device)
-            times[k].append(1000 * (time.perf_counter() - t))
-    return {k: statistics.median(v) for k, v in times.items()}
+NETS = {"ResNet-32": "split_cifar", "ZenkeNet": "split_cifar_zenke"}
 
 
-def cifar_lines(device, repeats: int, epoch: bool) -> None:
-    for preset, net in (("split_cifar", "ResNet-32"), ("split_cifar_zenke", "ZenkeNet")):
+def cifar_lines(device, repeats: int, epoch: bool, nets=tuple(NETS)) -> None:
+    for net in nets:
+        preset = NETS[net]
         plain, pdata, cfg = method_at_task(preset, "finetune", 0, device)
         h1, d1, _ = method_at_task(preset, "hnet", 0, device)
         h6, d6, _ = method_at_task(preset, "hnet", 5, device)
-        t = interleaved({"plain": step_fn(plain, pdata, 0), "hnet1": step_fn(h1, d1, 0), "hnet6": step_fn(h6, d6, 5)},
-                        device, repeats)
-        print(f"\n{net} (split CIFAR preset, batch {cfg['batch_size']}), one training step, interleaved x{repeats}:")
-        print(f"  plain {net:10s}       {t['plain']:8.1f} ms")
-        print(f"  HNET task 1            {t['hnet1']:8.1f} ms   ratio {t['hnet1'] / t['plain']:5.2f} x plain "
+        timing = interleaved({"plain": step_fn(plain, pdata, 0), "hnet1": step_fn(h1, d1, 0),
+                              "hnet6": step_fn(h6, d6, 5)}, device, repeats)
+        t = {k: v.wall_ms for k, v in timing.items()}
+        print(f"\n{net} (split CIFAR preset, batch {cfg['batch_size']}), one training step, "
+              f"{repeats} interleaved rounds, medians:")
+        print(f"  plain {net:10s}       {timing['plain']}")
+        print(f"  HNET task 1            {timing['hnet1']}   ratio {t['hnet1'] / t['plain']:5.2f} x plain "
               "(target <= 1.5)")
-        print(f"  HNET task 6            {t['hnet6']:8.1f} ms   ratio {t['hnet6'] / t['plain']:5.2f} x plain "
+        print(f"  HNET task 6            {timing['hnet6']}   ratio {t['hnet6'] / t['plain']:5.2f} x plain "
               "(5 previous tasks regularised)")
         steps = cfg["epochs"] * (math.ceil(CIFAR10_TRAIN / cfg["batch_size"])
                                  + (cfg["n_tasks"] - 1) * math.ceil(CIFAR100_TASK_TRAIN / cfg["batch_size"]))
