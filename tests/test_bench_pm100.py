@@ -20,8 +20,10 @@ def test_target_memory_counts_stored_outputs_the_hypernetwork_copy_and_the_gram_
     stored, copy, gram = mem.values()
     assert stored == pytest.approx(3 * m.ph.hnet.target_numel * 4 / 2**20)
     assert copy == pytest.approx(m.ph.hnet.num_params() * 4 / 2**20)
-    snap = m.ph.snapshot  # out weight + bias + features of 3 tasks x chunks (float32), S* (5 x 5, float64), A*ᵀA*
-    n_bytes = 4 * (m.ph.hnet.chunk_size * 4 + m.ph.hnet.chunk_size + 3 * m.ph.hnet.n_chunks * 4 + 16) + 8 * 25
+    # out weight + bias + features of 3 tasks x chunks + A*ᵀA* of two row blocks (float32), S* of the
+    # full chunks and of the last one (5 x 5, float64)
+    snap = m.ph.snapshot
+    n_bytes = 4 * (m.ph.hnet.chunk_size * 4 + m.ph.hnet.chunk_size + 3 * m.ph.hnet.n_chunks * 4 + 2 * 16) + 8 * 2 * 25
     assert gram == pytest.approx(n_bytes / 2**20) and snap is not None
 
 

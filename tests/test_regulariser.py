@@ -15,11 +15,17 @@ def _perturb(h, scale=0.05):
             p.add_(scale * torch.randn_like(p))
 
 
-@pytest.mark.parametrize("chunk_size,chunk_emb,hidden", [(7, 3, [5, 6]), (None, 0, [5]), (10, 2, [4]), (53, 2, []),
-                                                         (9, 2, [])])
-def test_gram_form_equals_reference_value_and_gradients(float64, chunk_size, chunk_emb, hidden):
+@pytest.mark.parametrize("numel,chunk_size,chunk_emb,hidden", [
+    (53, 7, 3, [5, 6]),  # 8 chunks, the last one short
+    (53, None, 0, [5]),  # unchunked
+    (53, 10, 2, [4]),
+    (53, 53, 2, []),  # a single chunk, no hidden layer
+    (53, 9, 2, []),  # no hidden layer, the last chunk short
+    (50, 10, 2, [4, 3]),  # every chunk full
+])
+def test_gram_form_equals_reference_value_and_gradients(float64, numel, chunk_size, chunk_emb, hidden):
     torch.manual_seed(0)
-    h = HyperNetwork(53, 4, hidden, "elu", chunk_size=chunk_size, chunk_emb_dim=chunk_emb)
+    h = HyperNetwork(numel, 4, hidden, "elu", chunk_size=chunk_size, chunk_emb_dim=chunk_emb)
     embs = torch.randn(4, 4)
     targets = h(embs).detach()
     snap = Snapshot.take(h, embs)
@@ -104,7 +110,7 @@ def test_gram_form_under_vmap_equals_each_seed_alone(float64):
 
 def _targets(h, snap, embs):
     """h(embs; Θ*) from a snapshot's output layer and features."""
-    return h.output(snap.features, {"out.weight": snap.out_weight, "out.bias": snap.out_bias})
+    return h.output(snap.all_features(), {"out.weight": snap.out_weight, "out.bias": snap.out_bias})
 
 
 def test_self_gram_backward_is_autograds(float64):

@@ -80,22 +80,25 @@ class HyperNetwork(nn.Module):
     def params(self) -> Params:
         return dict(self.named_parameters())
 
-    def features(self, emb: Tensor, params: Params | None = None) -> Tensor:
-        """Hidden features ``(K, n_chunks, feature_dim)`` for task embeddings ``emb`` ``(K, emb_dim)``."""
+    def features(self, emb: Tensor, params: Params | None = None, chunks: slice | None = None) -> Tensor:
+        """Hidden features ``(K, n, feature_dim)`` for task embeddings ``emb`` ``(K, emb_dim)``: of all
+        ``n_chunks`` chunks, or of the ``n`` chunks selected by ``chunks``."""
         p = self.params() if params is None else params
         k = emb.shape[0]
+        n = self.n_chunks if chunks is None else len(range(self.n_chunks)[chunks])
+        chunk_emb = None if self.chunk_emb is None else p["chunk_emb"] if chunks is None else p["chunk_emb"][chunks]
         if not self.hidden:
-            parts = [emb.unsqueeze(1).expand(k, self.n_chunks, self.emb_dim)]
-            if self.chunk_emb is not None:
-                parts.append(p["chunk_emb"].unsqueeze(0).expand(k, -1, -1))
+            parts = [emb.unsqueeze(1).expand(k, n, self.emb_dim)]
+            if chunk_emb is not None:
+                parts.append(chunk_emb.unsqueeze(0).expand(k, -1, -1))
             return torch.cat(parts, -1)
         # The first layer is linear in [e_t; c_j] = W_e e_t + W_c c_j: K + J small products instead
         # of K * J, which matters when the regulariser evaluates many previous tasks at once.
         w, b = p["hidden.0.weight"], p["hidden.0.bias"]
         pre = (emb @ w[:, : self.emb_dim].T + b).unsqueeze(1)
-        if self.chunk_emb is not None:
-            pre = pre + (p["chunk_emb"] @ w[:, self.emb_dim :].T).unsqueeze(0)
-        h = self.act(pre.expand(k, self.n_chunks, -1))
+        if chunk_emb is not None:
+            pre = pre + (chunk_emb @ w[:, self.emb_dim :].T).unsqueeze(0)
+        h = self.act(pre.expand(k, n, -1))
         for i in range(1, len(self.hidden)):
             h = self.act(torch.nn.functional.linear(h, p[f"hidden.{i}.weight"], p[f"hidden.{i}.bias"]))
         return h
