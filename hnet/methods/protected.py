@@ -192,7 +192,8 @@ class ProtectedHypernet(Stateful):
 
     def step(self, task_loss: Callable[[Tensor], Tensor]) -> Tensor:
         """One optimizer step on ``task_loss(generated weights)`` plus the output regulariser."""
-        loss = task_loss(self.generate(self.emb[None] if self.streams is None else self.emb[:, None]).select(-2, 0))
+        # squeeze, not select: a view whose backward fills no zero vector of the target's size
+        loss = task_loss(self.generate(self.emb[None] if self.streams is None else self.emb[:, None]).squeeze(-2))
         self.opt_h.zero_grad(set_to_none=True)
         self.opt_e.zero_grad(set_to_none=True)
         loss.backward()

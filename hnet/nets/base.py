@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor
 
 
@@ -35,14 +36,12 @@ class TargetNet:
         return sum(math.prod(s) for s in self.param_shapes)
 
     def split(self, flat: Tensor) -> list[Tensor]:
-        """Views of a flat weight vector ``(..., P)`` in ``param_shapes`` order."""
-        out, offset = [], 0
+        """Views of a flat weight vector ``(..., P)`` in ``param_shapes`` order. ``torch.split``, not
+        slicing: its backward is one concatenation, where every slice's would fill a zero vector of
+        size P (a generated target network's step paid for one per weight tensor)."""
         lead = flat.shape[:-1]
-        for shape in self.param_shapes:
-            n = math.prod(shape)
-            out.append(flat[..., offset : offset + n].reshape(*lead, *shape))
-            offset += n
-        return out
+        parts = torch.split(flat, [math.prod(shape) for shape in self.param_shapes], dim=-1)
+        return [part.reshape(*lead, *shape) for part, shape in zip(parts, self.param_shapes)]
 
     def init_params(self) -> list[Tensor]:
         raise NotImplementedError

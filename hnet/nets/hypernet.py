@@ -106,8 +106,11 @@ class HyperNetwork(nn.Module):
     def output(self, features: Tensor, params: Params | None = None) -> Tensor:
         """Flat target weights ``(K, target_numel)`` from ``features`` ``(K, n_chunks, feature_dim)``."""
         p = self.params() if params is None else params
-        chunks = torch.nn.functional.linear(features, p["out.weight"], p["out.bias"])
-        return chunks.reshape(features.shape[0], -1)[:, : self.target_numel]
+        chunks = torch.nn.functional.linear(features, p["out.weight"], p["out.bias"]).reshape(features.shape[0], -1)
+        if chunks.shape[1] == self.target_numel:
+            return chunks
+        # split, not a slice: the backward does not fill a zero vector of the full size
+        return torch.split(chunks, [self.target_numel, chunks.shape[1] - self.target_numel], dim=1)[0]
 
     def forward(self, emb: Tensor, params: Params | None = None) -> Tensor:
         """Target weights for a batch of embeddings, ``(K, emb_dim) -> (K, target_numel)``."""
