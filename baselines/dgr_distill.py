@@ -28,7 +28,9 @@ class DGRDistill(TargetNetMethod):
         "vae_enc_hidden": Setting(REQUIRED, "encoder hidden layer sizes of the generator", type="ints"),
         "vae_dec_hidden": Setting(REQUIRED, "decoder hidden layer sizes of the generator", type="ints"),
         "vae_latent": Setting(REQUIRED, "latent size of the generator", type="int", constraint="positive"),
-        "distill_temperature": Setting(REQUIRED, "temperature of the soft targets", type="float", constraint="positive"),
+        "distill_temperature": Setting(
+            REQUIRED, "temperature of the soft targets", type="float", constraint="positive"
+        ),
     }
     state = ("enc_params", "dec_params", "vae_optimizer")
 

@@ -17,7 +17,10 @@ from hnet.core import REQUIRED, Setting, TargetNetMethod
 class EWC(TargetNetMethod):
     name = "ewc"
     packable = True
-    settings = {"ewc_lambda": Setting(REQUIRED, "penalty strength λ", type="float", constraint="non_negative"), **fisher.SETTINGS}
+    settings = {
+        "ewc_lambda": Setting(REQUIRED, "penalty strength λ", type="float", constraint="non_negative"),
+        **fisher.SETTINGS,
+    }
     state = ("fisher_sum", "weighted_sum", "mean", "constant", "sq_sum")
 
     def __init__(self, ctx):
@@ -43,10 +46,12 @@ class EWC(TargetNetMethod):
             self.weighted_sum = [w + f * a for w, f, a in zip(self.weighted_sum, fisher, anchor)]
             sq = self.sq_sum + sum(float((f.double() * a.double() ** 2).sum()) for f, a in zip(fisher, anchor))
         self.sq_sum = sq
-        self.mean = [torch.where(s > 0, w / s.clamp_min(1e-30), a)
-                     for s, w, a in zip(self.fisher_sum, self.weighted_sum, anchor)]
-        self.constant = sq - sum(float((s.double() * m.double() ** 2).sum())
-                                 for s, m in zip(self.fisher_sum, self.mean))
+        self.mean = [
+            torch.where(s > 0, w / s.clamp_min(1e-30), a) for s, w, a in zip(self.fisher_sum, self.weighted_sum, anchor)
+        ]
+        self.constant = sq - sum(
+            float((s.double() * m.double() ** 2).sum()) for s, m in zip(self.fisher_sum, self.mean)
+        )
 
     def penalty(self):
         if self.fisher_sum is None:

@@ -32,9 +32,13 @@ from hnet.core import Setting
 from hnet.nets import MLP
 
 SETTINGS = {
-    "fisher_samples": Setting(None, "Fisher on this many training samples of the task (a fixed random subset); "
-                                     "null: on all of them, as van de Ven & Tolias' code does", type="int",
-                              constraint="positive"),
+    "fisher_samples": Setting(
+        None,
+        "Fisher on this many training samples of the task (a fixed random subset); "
+        "null: on all of them, as van de Ven & Tolias' code does",
+        type="int",
+        constraint="positive",
+    ),
 }
 
 
@@ -59,8 +63,15 @@ def mlp_sq_grad_sums(mlp, params: list[Tensor], x: Tensor, out_grad: Tensor, wei
     return out
 
 
-def diagonal_fisher(forward: Callable[[Tensor, list[Tensor]], Tensor], params: list[Tensor], scenario: Scenario,
-                    batches, seen: int, max_rows: int | None = None, mlp=None) -> list[Tensor]:
+def diagonal_fisher(
+    forward: Callable[[Tensor, list[Tensor]], Tensor],
+    params: list[Tensor],
+    scenario: Scenario,
+    batches,
+    seen: int,
+    max_rows: int | None = None,
+    mlp=None,
+) -> list[Tensor]:
     """``forward(x, params)`` is the network in evaluation mode (running statistics, no dropout);
     ``batches`` yields ``(x, y, task_ids)``; returns one tensor per parameter tensor. ``mlp``: the
     network when it is an ``MLP`` and ``params`` are its weights (the fast path)."""
@@ -125,6 +136,7 @@ def task_fisher(method, data, seen: int, limit: int | None) -> list[Tensor]:
     for k, seed_data in enumerate(data.per_seed):
         with method.streams.use(k):
             weights = [p[k] for p in method.params]
-            parts.append(diagonal_fisher(method.forward, weights, method.scenario, seed_data.iterate(256, limit), seen,
-                                         mlp=mlp))
+            parts.append(
+                diagonal_fisher(method.forward, weights, method.scenario, seed_data.iterate(256, limit), seen, mlp=mlp)
+            )
     return [torch.stack(f) for f in zip(*parts)]

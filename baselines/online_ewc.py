@@ -13,8 +13,11 @@ from hnet.core import REQUIRED, Setting, TargetNetMethod
 class OnlineEWC(TargetNetMethod):
     name = "online_ewc"
     packable = True
-    settings = {"ewc_lambda": Setting(REQUIRED, "penalty strength λ", type="float", constraint="non_negative"),
-                "gamma": Setting(REQUIRED, "decay γ of the running Fisher", type="float", constraint="probability"), **fisher.SETTINGS}
+    settings = {
+        "ewc_lambda": Setting(REQUIRED, "penalty strength λ", type="float", constraint="non_negative"),
+        "gamma": Setting(REQUIRED, "decay γ of the running Fisher", type="float", constraint="probability"),
+        **fisher.SETTINGS,
+    }
     state = ("fisher", "anchor")
 
     def __init__(self, ctx):

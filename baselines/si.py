@@ -14,9 +14,14 @@ from hnet.core import REQUIRED, Setting, TargetNetMethod
 class SI(TargetNetMethod):
     name = "si"
     packable = True
-    settings = {"si_c": Setting(REQUIRED, "penalty strength c", type="float", constraint="non_negative"),
-                "si_epsilon": Setting(0.1, "damping ξ of the importance estimate (van de Ven & Tolias' code: "
-                                              "--epsilon, default 0.1)", constraint="positive")}
+    settings = {
+        "si_c": Setting(REQUIRED, "penalty strength c", type="float", constraint="non_negative"),
+        "si_epsilon": Setting(
+            0.1,
+            "damping ξ of the importance estimate (van de Ven & Tolias' code: --epsilon, default 0.1)",
+            constraint="positive",
+        ),
+    }
     state = ("omega", "anchor")
 
     def __init__(self, ctx):

@@ -40,8 +40,11 @@ def _modules(package: ModuleType) -> list[ModuleType]:
 
 
 def _methods_in(module: ModuleType) -> list[type[Method]]:
-    return [obj for obj in vars(module).values()
-            if isinstance(obj, type) and issubclass(obj, Method) and obj.__module__ == module.__name__ and obj.name]
+    return [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, Method) and obj.__module__ == module.__name__ and obj.name
+    ]
 
 
 @cache
@@ -52,8 +55,10 @@ def methods() -> dict[str, type[Method]]:
     def add(cls: type[Method], origin: str) -> None:
         other = found.get(cls.name)
         if other is not None and other is not cls:
-            raise RegistryError(f"method name {cls.name!r} is defined twice: {other.__module__}.{other.__name__} "
-                                f"and {cls.__module__}.{cls.__name__} ({origin})")
+            raise RegistryError(
+                f"method name {cls.name!r} is defined twice: {other.__module__}.{other.__name__} "
+                f"and {cls.__module__}.{cls.__name__} ({origin})"
+            )
         found[cls.name] = cls
 
     for name in PACKAGES:

@@ -97,8 +97,9 @@ class Setting:
             if not isinstance(value, str):
                 fail("expected a string")
         elif self.type == "ints":
-            if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
-                                                      for v in value):
+            if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+            ):
                 fail("expected a list of positive integers")
             return
         elif self.type == "int":

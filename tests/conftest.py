@@ -19,8 +19,9 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     path.write_bytes(header + array.tobytes())
 
 
-def make_synthetic_mnist(root: Path, n_train_per_class: int = 60, n_test_per_class: int = 20, seed: int = 0,
-                         folder: str = "MNIST") -> Path:
+def make_synthetic_mnist(
+    root: Path, n_train_per_class: int = 60, n_test_per_class: int = 20, seed: int = 0, folder: str = "MNIST"
+) -> Path:
     """Ten classes, each a fixed random stroke pattern plus pixel noise; learnable in a few steps.
 
     ``folder`` is torchvision's folder of an MNIST-format dataset (MNIST, FashionMNIST, KMNIST)."""
@@ -80,8 +81,14 @@ def make_synthetic_cifar(root: Path, per_class_train: int = 6, per_class_test: i
     for name, per in (("train", per_class_train), ("test", per_class_test)):
         labels = np.repeat(np.arange(100), per)
         rng.shuffle(labels)
-        dump(c100 / name, {b"data": images(labels, protos100), b"fine_labels": labels.tolist(),
-                           b"coarse_labels": (labels // 5).tolist()})
+        dump(
+            c100 / name,
+            {
+                b"data": images(labels, protos100),
+                b"fine_labels": labels.tolist(),
+                b"coarse_labels": (labels // 5).tolist(),
+            },
+        )
     dump(c100 / "meta", {b"fine_label_names": [f"f{i}".encode() for i in range(100)]})
     return root
 

@@ -5,6 +5,7 @@ import torch
 from hnet.benchmarks import Benchmark, Scenario, Task
 from hnet.core import Context
 
+
 def code_defaults() -> dict:
     """Every code default of every registered method and of the run (what resolve() starts from)."""
     from hnet.registry import methods
@@ -16,11 +17,31 @@ def code_defaults() -> dict:
 
 
 BASE_CFG = {
-    "iterations": 10, "batch_size": 8, "eval_batch_size": 64, "lr": 0.01, "adam_beta1": 0.9, "adam_beta2": 0.999,
-    "target_hidden": [6], "target_activation": "relu", "hnet_type": "chunked", "hnet_hidden": [5],
-    "hnet_activation": "elu", "emb_dim": 3, "chunk_emb_dim": 2, "chunk_size": 17, "beta": 0.01,
-    "lookahead": True, "reg_impl": "gram", "reg_targets": "stored", "reg_subset": 0, "hnet_from_scratch": False,
-    "ewc_lambda": 1.0, "gamma": 1.0, "fisher_samples": None, "si_c": 1.0, "si_epsilon": 0.1,
+    "iterations": 10,
+    "batch_size": 8,
+    "eval_batch_size": 64,
+    "lr": 0.01,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.999,
+    "target_hidden": [6],
+    "target_activation": "relu",
+    "hnet_type": "chunked",
+    "hnet_hidden": [5],
+    "hnet_activation": "elu",
+    "emb_dim": 3,
+    "chunk_emb_dim": 2,
+    "chunk_size": 17,
+    "beta": 0.01,
+    "lookahead": True,
+    "reg_impl": "gram",
+    "reg_targets": "stored",
+    "reg_subset": 0,
+    "hnet_from_scratch": False,
+    "ewc_lambda": 1.0,
+    "gamma": 1.0,
+    "fisher_samples": None,
+    "si_c": 1.0,
+    "si_epsilon": 0.1,
 }
 
 
@@ -64,7 +85,13 @@ def workflow_config(name: str, benchmarks: dict, **top) -> dict:
     from tests.conftest import REPO
 
     paper = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    cfg = {"name": name, "threads_per_run": 1, "sweeps": [], "embedding_grid": {"enabled": False},
-           "ent_study": {"enabled": False}, **top}
+    cfg = {
+        "name": name,
+        "threads_per_run": 1,
+        "sweeps": [],
+        "embedding_grid": {"enabled": False},
+        "ent_study": {"enabled": False},
+        **top,
+    }
     cfg["benchmarks"] = {**{b: {"enabled": False} for b in paper["benchmarks"]}, **benchmarks}
     return cfg

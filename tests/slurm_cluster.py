@@ -26,12 +26,18 @@ def install_if_possible() -> str | None:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return "slurm-wlm/munge are not installed and cannot be (not root, or no apt-get)"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    proc = subprocess.run(["apt-get", "install", "-y", "-q", "slurm-wlm", "munge"], capture_output=True, text=True,
-                          env=env, timeout=900)
+    proc = subprocess.run(
+        ["apt-get", "install", "-y", "-q", "slurm-wlm", "munge"], capture_output=True, text=True, env=env, timeout=900
+    )
     if proc.returncode != 0:
         subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env, timeout=600)
-        proc = subprocess.run(["apt-get", "install", "-y", "-q", "slurm-wlm", "munge"], capture_output=True,
-                              text=True, env=env, timeout=900)
+        proc = subprocess.run(
+            ["apt-get", "install", "-y", "-q", "slurm-wlm", "munge"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
     missing = binaries_missing()
     return f"installing slurm-wlm/munge failed: {proc.stderr[-300:]}" if missing else None
 
@@ -113,9 +119,19 @@ PartitionName=cpu Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
         key.chmod(0o400)
         # munged on its default socket: a configless slurmd authenticates with it before it has a configuration
         MUNGE_RUN.mkdir(parents=True, exist_ok=True)
-        subprocess.run([_binary("munged"), "--force", f"--key-file={key}",
-                        f"--pid-file={r}/run/munged.pid", f"--log-file={r}/log/munged.log",
-                        f"--seed-file={r}/run/munged.seed"], check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            [
+                _binary("munged"),
+                "--force",
+                f"--key-file={key}",
+                f"--pid-file={r}/run/munged.pid",
+                f"--log-file={r}/log/munged.log",
+                f"--seed-file={r}/run/munged.seed",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
         self.pids["munged"] = self._pid("munged")
 
     def _pid(self, name: str, timeout: float = 20) -> int:
@@ -130,16 +146,22 @@ PartitionName=cpu Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
     def _logs(self) -> str:
         return "\n".join(f"{p.name}: {p.read_text()[-1500:]}" for p in (self.root / "log").glob("*.log"))
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         self._write_config()
         self._start_munge()
         conf = str(self.root / "slurm.conf")
-        subprocess.run([_binary("slurmctld"), "-f", conf, "-i"], check=True, capture_output=True, env=self.env,
-                       timeout=60)
+        subprocess.run(
+            [_binary("slurmctld"), "-f", conf, "-i"], check=True, capture_output=True, env=self.env, timeout=60
+        )
         self.pids["slurmctld"] = self._pid("slurmctld")
         daemon_env = {k: v for k, v in self.env.items() if k != "SLURM_CONF"}  # configless: from slurmctld
-        subprocess.run([_binary("slurmd"), "--conf-server", f"{self.host}:{self.ctld_port}"], check=True,
-                       capture_output=True, env=daemon_env, timeout=60)
+        subprocess.run(
+            [_binary("slurmd"), "--conf-server", f"{self.host}:{self.ctld_port}"],
+            check=True,
+            capture_output=True,
+            env=daemon_env,
+            timeout=60,
+        )
         self.pids["slurmd"] = self._pid("slurmd")
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -170,7 +192,7 @@ PartitionName=cpu Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
             else:
                 os.kill(pid, 9)
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         try:
             return self.start()
         except BaseException:

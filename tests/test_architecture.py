@@ -11,10 +11,24 @@ PACKAGES = ("hnet", "baselines")
 # place -> what it must never import (prefixes of module names)
 FORBIDDEN = {
     "hnet.core": ("hnet.methods", "baselines", "hnet.registry", "hnet.run", "hnet.tools", "hnet.analysis"),
-    "hnet.nets": ("hnet.core", "hnet.benchmarks", "hnet.methods", "baselines", "hnet.registry", "hnet.run",
-                  "hnet.analysis"),
-    "hnet.benchmarks": ("hnet.core", "hnet.nets", "hnet.methods", "baselines", "hnet.registry", "hnet.run",
-                        "hnet.analysis"),
+    "hnet.nets": (
+        "hnet.core",
+        "hnet.benchmarks",
+        "hnet.methods",
+        "baselines",
+        "hnet.registry",
+        "hnet.run",
+        "hnet.analysis",
+    ),
+    "hnet.benchmarks": (
+        "hnet.core",
+        "hnet.nets",
+        "hnet.methods",
+        "baselines",
+        "hnet.registry",
+        "hnet.run",
+        "hnet.analysis",
+    ),
     "hnet.methods": ("baselines", "hnet.registry", "hnet.run", "hnet.tools", "hnet.analysis"),
     "baselines": ("hnet.methods", "hnet.registry", "hnet.run", "hnet.tools", "hnet.analysis"),
     "hnet.analysis": ("hnet.methods", "baselines", "hnet.registry", "hnet.run", "hnet.tools", "hnet.nets"),
@@ -44,7 +58,9 @@ def imports(path: Path, name: str, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             names = [base] + [f"{base}.{a.name}" for a in node.names]
         else:
             continue
@@ -70,7 +86,7 @@ def test_no_import_cycles():
         state[node] = 1
         for nxt in sorted(g[node]):
             if state.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, stack + [nxt])
         state[node] = 2

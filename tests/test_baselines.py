@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from baselines.ewc import EWC
+from baselines.fisher import diagonal_fisher
 from baselines.from_scratch import FromScratch
 from baselines.joint import Joint
 from baselines.online_ewc import OnlineEWC
 from baselines.si import SI
 from hnet.benchmarks import Scenario
-from baselines.fisher import diagonal_fisher
 from hnet.core import run_loop
 from hnet.nets import MLP
 from tests.helpers import context
@@ -61,8 +61,11 @@ def test_fisher_of_a_tiny_softmax_model_matches_its_closed_form(fast):
     torch.testing.assert_close(fisher[1], v.mean(0), rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("scenario", [Scenario("cl1", 3, 2), Scenario("cl3", 3, 2), Scenario("cl1", 3, 1, True)],
-                         ids=["cl1", "cl3", "regression"])
+@pytest.mark.parametrize(
+    "scenario",
+    [Scenario("cl1", 3, 2), Scenario("cl3", 3, 2), Scenario("cl1", 3, 1, True)],
+    ids=["cl1", "cl3", "regression"],
+)
 @pytest.mark.parametrize("act", ["relu", "tanh"])
 def test_fast_mlp_fisher_equals_per_sample_gradients_in_float64(scenario, act):
     torch.manual_seed(3)
@@ -162,10 +165,33 @@ def test_dgr_distill_replay_reduces_forgetting(synthetic_mnist, tmp_path):
 
     def final(method):
         out = tmp_path / method
-        argv = ["run", "--benchmark", "split_mnist", "--scenario", "cl3", "--method", method, "--seed", "1",
-                "--out", str(out), "--data-dir", str(synthetic_mnist), "--no-download", "--device", "cpu"]
-        for s in ("n_tasks=2", "iterations=150", "target_hidden=[64]", "vae_enc_hidden=[64]", "vae_dec_hidden=[64]",
-                  "vae_latent=8", "batch_size=32"):
+        argv = [
+            "run",
+            "--benchmark",
+            "split_mnist",
+            "--scenario",
+            "cl3",
+            "--method",
+            method,
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(synthetic_mnist),
+            "--no-download",
+            "--device",
+            "cpu",
+        ]
+        for s in (
+            "n_tasks=2",
+            "iterations=150",
+            "target_hidden=[64]",
+            "vae_enc_hidden=[64]",
+            "vae_dec_hidden=[64]",
+            "vae_latent=8",
+            "batch_size=32",
+        ):
             if method == "dgr_distill" or not s.startswith("vae"):
                 argv += ["--set", s]
         assert main(argv) == 0

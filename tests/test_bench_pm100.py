@@ -31,8 +31,7 @@ def test_interleaved_timing_alternates_the_functions_and_reports_medians():
     from hnet.tools.bench_common import interleaved
 
     calls = []
-    t = interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, torch.device("cpu"), 3,
-                    warmup=1)
+    t = interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, torch.device("cpu"), 3, warmup=1)
     assert calls == ["a", "b"] + ["a", "b"] * 3  # warm-up, then rounds a, b, a, b, ...
     assert set(t) == {"a", "b"} and all(v.wall_ms >= 0 and v.cpu_ms >= 0 for v in t.values())
 

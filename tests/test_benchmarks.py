@@ -66,6 +66,7 @@ def test_validation_split_comes_from_training_data(synthetic_mnist):
 
 # -- scenarios ----------------------------------------------------------------------------------
 
+
 def test_cl1_heads():
     s = Scenario("cl1", n_tasks=5, per_task=2)
     assert s.n_outputs == 10

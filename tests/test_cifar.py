@@ -99,7 +99,9 @@ class RefResNet32(nn.Module):
         """(weights in hnet.nets.ResNet's param_shapes order, its running statistics)."""
         bns = [self.b0] + [b for blk in self.blocks for b in (blk.b1, blk.b2)]
         convs = [self.c0] + [c for blk in self.blocks for c in (blk.c1, blk.c2)]
-        weights = [t for b in bns for t in (b.weight, b.bias)] + [t for c in [*convs, self.fc] for t in (c.weight, c.bias)]
+        weights = [t for b in bns for t in (b.weight, b.bias)] + [
+            t for c in [*convs, self.fc] for t in (c.weight, c.bias)
+        ]
         stats = [t for b in bns for t in (b.running_mean, b.running_var)]
         return weights, stats
 
@@ -163,8 +165,15 @@ def _task_accuracy(method, b, task):
 def test_batch_norm_statistics_per_task(synthetic_cifar, per_task):
     """Frozen per-task weights (a hypernetwork per task) isolate the statistics: with a set per task,
     task 2 leaves task 1's set and accuracy exactly as they were; with one shared set it does not."""
-    over = {"n_tasks": 2, "iterations": 6, "batch_size": 8, "lr_plateau": False, "lr_lambda": False,
-            "hnet_from_scratch": True, "bn_stats_per_task": per_task}
+    over = {
+        "n_tasks": 2,
+        "iterations": 6,
+        "batch_size": 8,
+        "lr_plateau": False,
+        "lr_lambda": False,
+        "hnet_from_scratch": True,
+        "bn_stats_per_task": per_task,
+    }
     cfg = resolve("split_cifar", "cl1", "hnet", over)[0]
     b = bench(synthetic_cifar, n_tasks=2)
     torch.manual_seed(0)
@@ -181,8 +190,12 @@ def test_batch_norm_statistics_per_task(synthetic_cifar, per_task):
 def test_finetune_baseline_shares_one_set_and_from_scratch_keeps_one_per_task(synthetic_cifar):
     b = bench(synthetic_cifar, n_tasks=2)
     for name, shared in (("finetune", True), ("from_scratch", False)):
-        cfg = resolve("split_cifar", "cl1", name, {"n_tasks": 2, "iterations": 4, "batch_size": 8,
-                                                   "lr_plateau": False, "lr_lambda": False})[0]
+        cfg = resolve(
+            "split_cifar",
+            "cl1",
+            name,
+            {"n_tasks": 2, "iterations": 4, "batch_size": 8, "lr_plateau": False, "lr_lambda": False},
+        )[0]
         torch.manual_seed(0)
         m = method_class(name)(Context(b, Scenario("cl1", 2, 10), cfg, torch.device("cpu")))
         _train(m, b, cfg, 0)
@@ -206,13 +219,32 @@ def test_workflow_on_synthetic_cifar_writes_tables_and_fig5(synthetic_cifar, tmp
     small = {"n_tasks": 2, "epochs": 1, "batch_size": 16, "lr_val_fraction": 0.2}
     cfg = tmp_path / "cifar.yaml"
     methods = ["hnet", "finetune", "si"]
-    cfg.write_text(yaml.safe_dump(workflow_config(
-        "cifar-test", {"split_cifar": {"seeds": 1, "scenarios": ["cl1"], "methods": methods, "overrides": small},
-                       "split_cifar_zenke": {"seeds": 1, "scenarios": ["cl1"], "methods": methods,
-                                             "overrides": {**small, "lr_val_fraction": 0.0}}},
-        methods=methods)))
-    snakemake("--configfile", str(cfg), "--config", f"results={tmp_path}/results", f"data_dir={synthetic_cifar}",
-              "--cores", "2")
+    cfg.write_text(
+        yaml.safe_dump(
+            workflow_config(
+                "cifar-test",
+                {
+                    "split_cifar": {"seeds": 1, "scenarios": ["cl1"], "methods": methods, "overrides": small},
+                    "split_cifar_zenke": {
+                        "seeds": 1,
+                        "scenarios": ["cl1"],
+                        "methods": methods,
+                        "overrides": {**small, "lr_val_fraction": 0.0},
+                    },
+                },
+                methods=methods,
+            )
+        )
+    )
+    snakemake(
+        "--configfile",
+        str(cfg),
+        "--config",
+        f"results={tmp_path}/results",
+        f"data_dir={synthetic_cifar}",
+        "--cores",
+        "2",
+    )
     results = tmp_path / "results"
     table = pd.read_csv(results / "tables" / "split_cifar_fig5.csv")
     assert set(table["network"]) == {"ResNet-32", "ZenkeNet"} and set(table["method"]) == {"hnet", "finetune", "si"}

@@ -36,11 +36,15 @@ def test_resolved_configs_equal_the_golden_file():
         if key not in golden:
             continue  # a cell added later (a new benchmark or method)
         cfg = resolve(b, s, m)[0]
-        moved += [f"{key}: {k} {golden[key].get(k)!r} -> {cfg.get(k, 'missing')!r}"
-                  for k in (set(golden[key]) | set(cfg)) - NEW_KEYS if golden[key].get(k, "missing") != cfg.get(k, "missing")]
+        moved += [
+            f"{key}: {k} {golden[key].get(k)!r} -> {cfg.get(k, 'missing')!r}"
+            for k in (set(golden[key]) | set(cfg)) - NEW_KEYS
+            if golden[key].get(k, "missing") != cfg.get(k, "missing")
+        ]
     assert not moved, "\n".join(moved)
-    assert all(f"{b}/{s}/{m}" in {f"{x}/{y}/{z}" for x, y, z in cells()} for b, s, m in
-               (k.split("/") for k in golden)), "a cell of the golden file is no longer supported"
+    assert all(
+        f"{b}/{s}/{m}" in {f"{x}/{y}/{z}" for x, y, z in cells()} for b, s, m in (k.split("/") for k in golden)
+    ), "a cell of the golden file is no longer supported"
 
 
 def test_presets_share_blocks_instead_of_repeating_entries():
@@ -104,7 +108,9 @@ def test_a_required_hyperparameter_missing_from_the_preset_is_named(tmp_path, mo
     del preset["methods"]["si"]
     (tmp_path / "split_mnist.yaml").write_text(yaml.safe_dump(preset))
     monkeypatch.setenv("HNET_PRESET_DIR", str(tmp_path))
-    with pytest.raises(ConfigError, match=r"preset 'split_mnist' gives no value for \['si_c'\], required by method 'si'"):
+    with pytest.raises(
+        ConfigError, match=r"preset 'split_mnist' gives no value for \['si_c'\], required by method 'si'"
+    ):
         resolve("split_mnist", "cl1", "si")
 
 
@@ -115,6 +121,7 @@ def test_config_file_overrides(tmp_path):
 
 
 if __name__ == "__main__":
-    GOLDEN.write_text(json.dumps({f"{b}/{s}/{m}": resolve(b, s, m)[0] for b, s, m in cells()}, indent=1,
-                                 sort_keys=True) + "\n")
+    GOLDEN.write_text(
+        json.dumps({f"{b}/{s}/{m}": resolve(b, s, m)[0] for b, s, m in cells()}, indent=1, sort_keys=True) + "\n"
+    )
     print(f"wrote {GOLDEN} ({len(cells())} cells)")

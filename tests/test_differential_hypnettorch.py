@@ -73,11 +73,13 @@ _ACT = {"relu": torch.nn.ReLU, "elu": torch.nn.ELU}
 
 # --------------------------------------------------------------------------- target networks
 
+
 def test_mlp_forward_matches_hypnettorch(float64):
     torch.manual_seed(0)
     net = MLP(784, [400, 400], 10, "relu")
-    hyp = HypMLP(n_in=784, n_out=10, hidden_layers=(400, 400), activation_fn=torch.nn.ReLU(), no_weights=True,
-                 verbose=False)
+    hyp = HypMLP(
+        n_in=784, n_out=10, hidden_layers=(400, 400), activation_fn=torch.nn.ReLU(), no_weights=True, verbose=False
+    )
     assert net.num_params == hyp.num_params == 478_410
     assert net.param_shapes == [tuple(s) for s in hyp.param_shapes]
     weights = torch.stack([torch.cat([p.flatten() for p in net.init_params()]) for _ in range(2)])  # two networks
@@ -110,8 +112,15 @@ def test_resnet32_forward_with_per_task_batch_norm_matches_hypnettorch(float64):
     (the task's running statistics)."""
     torch.manual_seed(0)
     net = ResNet(60, n=5, input_shape=(3, 32, 32))
-    hyp = HypResNet(in_shape=(32, 32, 3), num_classes=60, n=5, no_weights=True, bn_track_stats=True,
-                    distill_bn_stats=False, verbose=False)
+    hyp = HypResNet(
+        in_shape=(32, 32, 3),
+        num_classes=60,
+        n=5,
+        no_weights=True,
+        bn_track_stats=True,
+        distill_bn_stats=False,
+        verbose=False,
+    )
     assert net.num_params == hyp.num_params == 468_540
     assert net.param_shapes == [tuple(s) for s in hyp.param_shapes]
     w = _perturbed_resnet_weights(net)
@@ -143,14 +152,22 @@ def test_resnet32_forward_with_per_task_batch_norm_matches_hypnettorch(float64):
     close_all(states[1], hyp_stats(1))  # eval changed nothing
     # distill_bn_stats=True: statistics handed in (``distilled_params``, e.g. generated) in the order of
     # this project's state, [mean, var] per batch-norm layer
-    hyp_distill = HypResNet(in_shape=(32, 32, 3), num_classes=60, n=5, no_weights=True, bn_track_stats=True,
-                            distill_bn_stats=True, verbose=False).eval()
+    hyp_distill = HypResNet(
+        in_shape=(32, 32, 3),
+        num_classes=60,
+        n=5,
+        no_weights=True,
+        bn_track_stats=True,
+        distill_bn_stats=True,
+        verbose=False,
+    ).eval()
     assert [tuple(s) for s in hyp_distill.hyper_shapes_distilled] == [tuple(t.shape) for t in states[0]]
     close(net(x, w, states[0], train=False), hyp_distill.forward(nhwc(x), weights=w, distilled_params=states[0]))
 
     # state=None (batch statistics in train and eval mode, nothing stored) is bn_track_stats=False
-    hyp_free = HypResNet(in_shape=(32, 32, 3), num_classes=60, n=5, no_weights=True, bn_track_stats=False,
-                         verbose=False)
+    hyp_free = HypResNet(
+        in_shape=(32, 32, 3), num_classes=60, n=5, no_weights=True, bn_track_stats=False, verbose=False
+    )
     for mode in (True, False):
         hyp_free.train(mode)
         close(net(x, w, None, train=mode), hyp_free.forward(nhwc(x), weights=w))
@@ -162,8 +179,10 @@ def test_zenkenet_forward_matches_hypnettorch(float64):
     (``dropout2d`` twice, then ``dropout`` with 2p) are the same, in the same order."""
     torch.manual_seed(0)
     ours = {p: ZenkeNet(60, p, (3, 32, 32)) for p in (0.25, -1)}
-    hyps = {p: HypZenkeNet(in_shape=(32, 32, 3), num_classes=60, no_weights=True, dropout_rate=p, verbose=False)
-            for p in (0.25, -1)}
+    hyps = {
+        p: HypZenkeNet(in_shape=(32, 32, 3), num_classes=60, no_weights=True, dropout_rate=p, verbose=False)
+        for p in (0.25, -1)
+    }
     net = ours[0.25]
     assert net.num_params == hyps[0.25].num_params == 1_276_508
     assert net.param_shapes == [tuple(s) for s in hyps[0.25].param_shapes]
@@ -183,6 +202,7 @@ def test_zenkenet_forward_matches_hypnettorch(float64):
 
 
 # --------------------------------------------------------------------------- hypernetworks
+
 
 def _to_hyp_first_layer(w: torch.Tensor, emb_dim: int) -> torch.Tensor:
     """This project's first-layer weight (columns ``[task emb | chunk emb]``) in hypnettorch's
@@ -207,8 +227,12 @@ def _to_hyp(h: HyperNetwork, values: dict[str, torch.Tensor]) -> list[torch.Tens
     """Tensors keyed by this project's parameter names, as a list in hypnettorch's layout: its order
     (``_hyp_names``), the first layer's columns swapped when chunked."""
     first = _hyp_names(h)[0]
-    return [(_to_hyp_first_layer(values[n], h.emb_dim) if n == first and h.chunk_emb is not None else values[n])
-            .detach().clone() for n in _hyp_names(h)]
+    return [
+        (_to_hyp_first_layer(values[n], h.emb_dim) if n == first and h.chunk_emb is not None else values[n])
+        .detach()
+        .clone()
+        for n in _hyp_names(h)
+    ]
 
 
 def _hyp_to_ours(h: HyperNetwork, values) -> dict[str, torch.Tensor]:
@@ -222,9 +246,15 @@ def _hyp_to_ours(h: HyperNetwork, values) -> dict[str, torch.Tensor]:
 def _hyp_hnet(h: HyperNetwork, target_shapes, act: str, num_cond_embs: int = 0):
     """hypnettorch's counterpart of ``h`` holding ``h``'s parameters (and ``num_cond_embs`` internal
     task embeddings, else none)."""
-    kw = {"uncond_in_size": 0, "cond_in_size": h.emb_dim, "layers": [m.out_features for m in h.hidden],
-          "verbose": False, "activation_fn": _ACT[act](), "no_cond_weights": num_cond_embs == 0,
-          "num_cond_embs": num_cond_embs}
+    kw = {
+        "uncond_in_size": 0,
+        "cond_in_size": h.emb_dim,
+        "layers": [m.out_features for m in h.hidden],
+        "verbose": False,
+        "activation_fn": _ACT[act](),
+        "no_cond_weights": num_cond_embs == 0,
+        "num_cond_embs": num_cond_embs,
+    }
     if h.chunk_emb is None:
         hyp = HMLP(target_shapes, **kw)
     else:
@@ -281,9 +311,18 @@ def _single_chunk_is_a_full_hypernetwork(h: HyperNetwork, hidden) -> None:
     ChunkedHMLP keeps one chunk embedding c and its first-layer columns W_c (3 * width + 3 more
     parameters). It is the same function with the first bias b' = b - W_c c."""
     assert h.chunk_emb is None and h.n_chunks == 1
-    hyp = ChunkedHMLP([list(s) for s in TARGET.param_shapes], TARGET.num_params, chunk_emb_size=3, uncond_in_size=0,
-                      cond_in_size=4, layers=hidden, verbose=False, activation_fn=torch.nn.ELU(), no_cond_weights=True,
-                      num_cond_embs=0)
+    hyp = ChunkedHMLP(
+        [list(s) for s in TARGET.param_shapes],
+        TARGET.num_params,
+        chunk_emb_size=3,
+        uncond_in_size=0,
+        cond_in_size=4,
+        layers=hidden,
+        verbose=False,
+        activation_fn=torch.nn.ELU(),
+        no_cond_weights=True,
+        num_cond_embs=0,
+    )
     first_out = hidden[0] if hidden else TARGET.num_params
     assert hyp.num_params - h.num_params() == 3 * first_out + 3
     ours = h.params()
@@ -314,18 +353,29 @@ def test_torch_default_init_is_hypnettorchs(float64, chunked):
     torch.manual_seed(3)
     for a, b in zip(sizes, [8, 6, chunk]):
         torch.nn.Linear(a, b)  # the draws of this project's first pass
-    common = {"uncond_in_size": 0, "cond_in_size": 4, "layers": [8, 6], "verbose": False, "no_cond_weights": True,
-              "num_cond_embs": 0}
+    common = {
+        "uncond_in_size": 0,
+        "cond_in_size": 4,
+        "layers": [8, 6],
+        "verbose": False,
+        "no_cond_weights": True,
+        "num_cond_embs": 0,
+    }
     if chunked:
         hyp = ChunkedHMLP([[TARGET.num_params]], 40, chunk_emb_size=3, **common)
     else:
         hyp = HMLP([[TARGET.num_params]], **common)
     # raw tensors, not swapped: both draw the first layer as a (8, 7) matrix
-    close_all([h.get_parameter(n).detach() for n in _hyp_names(h)], [p.detach() for p in hyp.unconditional_params],
-              rtol=0, atol=0)
+    close_all(
+        [h.get_parameter(n).detach() for n in _hyp_names(h)],
+        [p.detach() for p in hyp.unconditional_params],
+        rtol=0,
+        atol=0,
+    )
 
 
 # --------------------------------------------------------------------------- lookahead
+
 
 def _adam_with_history(h: HyperNetwork, n_steps: int, lr=0.01) -> torch.optim.Adam:
     opt = torch.optim.Adam(h.parameters(), lr=lr, betas=(0.9, 0.999))
@@ -367,9 +417,9 @@ def test_lookahead_eps_forms_differ_by_the_bias_corrected_eps(float64, prior_ste
     eps, b2 = 1e-8, 0.999
     for p, d_unc in zip(params, theirs):
         st = opt.state.get(p, {})
-        v = st["exp_avg_sq"] * b2 + (1 - b2) * p.grad ** 2 if st else (1 - b2) * p.grad ** 2
-        root_vhat = v.sqrt() / math.sqrt(1 - b2 ** t)
-        close(d_unc, corrected[p] * (root_vhat + eps) / (root_vhat + eps / math.sqrt(1 - b2 ** t)), atol=1e-16)
+        v = st["exp_avg_sq"] * b2 + (1 - b2) * p.grad**2 if st else (1 - b2) * p.grad**2
+        root_vhat = v.sqrt() / math.sqrt(1 - b2**t)
+        close(d_unc, corrected[p] * (root_vhat + eps) / (root_vhat + eps / math.sqrt(1 - b2**t)), atol=1e-16)
     before = [p.detach().clone() for p in params]
     opt.step()  # the real step is the corrected form
     close_all([p.detach() - b for p, b in zip(params, before)], [corrected[p] for p in params], atol=1e-15)
@@ -377,9 +427,11 @@ def test_lookahead_eps_forms_differ_by_the_bias_corrected_eps(float64, prior_ste
 
 # --------------------------------------------------------------------------- regulariser
 
+
 def _subset_as_numpy_choice(monkeypatch, ids: list[int]) -> None:
     """hypnettorch draws the regularised subset with ``np.random.choice(n, size=K, replace=False)``;
     hand it ``ids`` instead (this project draws with ``torch.randperm``)."""
+
     def choice(n, size, replace):
         assert not replace and size == len(ids) and max(ids) < n
         return np.array(ids)
@@ -418,12 +470,17 @@ def test_fix_target_reg_with_lookahead_matches(float64, monkeypatch, chunked, su
             dst.copy_(src)
     named = h.params()
     opt_hyp = torch.optim.Adam(hyp.unconditional_params, lr=0.01, betas=(0.9, 0.999))
-    state = {key: _to_hyp(h, {n: (p.grad if key == "grad" else opt.state[p][key]) for n, p in named.items()})
-             for key in ("grad", "exp_avg", "exp_avg_sq")}
+    state = {
+        key: _to_hyp(h, {n: (p.grad if key == "grad" else opt.state[p][key]) for n, p in named.items()})
+        for key in ("grad", "exp_avg", "exp_avg_sq")
+    }
     for i, q in enumerate(hyp.unconditional_params):
         q.grad = state["grad"][i]
-        opt_hyp.state[q] = {"step": opt.state[named["out.weight"]]["step"].clone(),
-                            "exp_avg": state["exp_avg"][i], "exp_avg_sq": state["exp_avg_sq"][i]}
+        opt_hyp.state[q] = {
+            "step": opt.state[named["out.weight"]]["step"].clone(),
+            "exp_avg": state["exp_avg"][i],
+            "exp_avg_sq": state["exp_avg_sq"][i],
+        }
     d_theta = calc_delta_theta(opt_hyp, False)
     delta = adam_step_delta(opt, "uncorrected")
     d_mapped = _hyp_to_ours(h, d_theta)
@@ -432,8 +489,9 @@ def test_fix_target_reg_with_lookahead_matches(float64, monkeypatch, chunked, su
     index = None if subset is None else torch.tensor(subset)
     if subset is not None:
         _subset_as_numpy_choice(monkeypatch, subset)
-    theirs = beta * hreg.calc_fix_target_reg(hyp, n_prev, targets=theirs_targets, dTheta=d_theta,
-                                             batch_size=None if subset is None else len(subset))
+    theirs = beta * hreg.calc_fix_target_reg(
+        hyp, n_prev, targets=theirs_targets, dTheta=d_theta, batch_size=None if subset is None else len(subset)
+    )
     looked_ahead = {k: p + delta[p] for k, p in named.items()}
     n_used = n_prev if index is None else len(index)
     sel_prev, sel_targets = (prev, targets) if index is None else (prev[index], targets[index])
@@ -449,6 +507,7 @@ def test_fix_target_reg_with_lookahead_matches(float64, monkeypatch, chunked, su
 
 # --------------------------------------------------------------------------- a whole training step
 
+
 def _torch_adam_delta(opt: torch.optim.Adam) -> list[torch.Tensor]:
     """The step ``torch.optim.Adam.step()`` would take, from its documented update (bias-corrected
     moments, ε added to sqrt v̂): the counterpart of ``lookahead_eps="corrected"``."""
@@ -459,8 +518,8 @@ def _torch_adam_delta(opt: torch.optim.Adam) -> list[torch.Tensor]:
             st = opt.state.get(p, {})
             t = float(st["step"]) + 1 if st else 1.0
             m = b1 * st["exp_avg"] + (1 - b1) * p.grad if st else (1 - b1) * p.grad
-            v = b2 * st["exp_avg_sq"] + (1 - b2) * p.grad ** 2 if st else (1 - b2) * p.grad ** 2
-            out.append(-lr * (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + eps))
+            v = b2 * st["exp_avg_sq"] + (1 - b2) * p.grad**2 if st else (1 - b2) * p.grad**2
+            out.append(-lr * (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps))
     return out
 
 
@@ -499,9 +558,15 @@ class _HypnettorchHNET:
         total = loss.detach()
         if self.task > 0:
             d_theta = self.delta(self.opt_theta) if s["lookahead"] else None
-            reg = s["beta"] * hreg.calc_fix_target_reg(hn, self.task, targets=self.targets, dTheta=d_theta,
-                                                       prev_theta=self.prev_theta, prev_task_embs=self.prev_embs,
-                                                       batch_size=s["reg_subset"] or None)
+            reg = s["beta"] * hreg.calc_fix_target_reg(
+                hn,
+                self.task,
+                targets=self.targets,
+                dTheta=d_theta,
+                prev_theta=self.prev_theta,
+                prev_task_embs=self.prev_embs,
+                batch_size=s["reg_subset"] or None,
+            )
             reg.backward()
             total = total + reg.detach()
         self.opt_theta.step()
@@ -528,17 +593,37 @@ def test_whole_hnet_training_steps_match_hypnettorch(float64, monkeypatch, case)
     by torch.optim.Adam's own step (``_torch_adam_delta``), hypnettorch having no such form."""
     hnet_type, reg_impl, reg_targets, subset, lookahead, eps_form = STEP_CASES[case]
     s = {k: v.default for k, v in hypernet_settings().items()}
-    s.update(hnet_type=hnet_type, hnet_hidden=[8, 6], hnet_activation="elu", emb_dim=4, chunk_size=40, chunk_emb_dim=3,
-             beta=0.05, reg_impl=reg_impl, reg_targets=reg_targets, reg_subset=subset, lookahead=lookahead,
-             lookahead_eps=eps_form, lr=0.01, adam_beta1=0.9, adam_beta2=0.999)
+    s.update(
+        hnet_type=hnet_type,
+        hnet_hidden=[8, 6],
+        hnet_activation="elu",
+        emb_dim=4,
+        chunk_size=40,
+        chunk_emb_dim=3,
+        beta=0.05,
+        reg_impl=reg_impl,
+        reg_targets=reg_targets,
+        reg_subset=subset,
+        lookahead=lookahead,
+        lookahead_eps=eps_form,
+        lr=0.01,
+        adam_beta1=0.9,
+        adam_beta2=0.999,
+    )
     target = MLP(12, [10], 3, "relu")
-    hyp_mnet = HypMLP(n_in=12, n_out=3, hidden_layers=(10,), activation_fn=torch.nn.ReLU(), no_weights=True,
-                      verbose=False)
+    hyp_mnet = HypMLP(
+        n_in=12, n_out=3, hidden_layers=(10,), activation_fn=torch.nn.ReLU(), no_weights=True, verbose=False
+    )
     torch.manual_seed(0)
     ph = ProtectedHypernet(target.num_params, s, torch.device("cpu"))
     n_tasks = 4
-    theirs = _HypnettorchHNET(ph.hnet, s, n_tasks, hyp_mnet,
-                              _torch_adam_delta if eps_form == "corrected" else lambda o: calc_delta_theta(o, False))
+    theirs = _HypnettorchHNET(
+        ph.hnet,
+        s,
+        n_tasks,
+        hyp_mnet,
+        _torch_adam_delta if eps_form == "corrected" else lambda o: calc_delta_theta(o, False),
+    )
     g = torch.Generator().manual_seed(1)
     subsets_used, ended = [], []
     for task in range(n_tasks):

@@ -58,8 +58,11 @@ def test_paper_rule_and_own_task_normalisation_on_a_hand_made_case():
 
 def test_a_global_temperature_cannot_change_the_winner_between_two_class_heads():
     g = torch.Generator().manual_seed(1)
-    heads = Heads(4 * torch.randn(3, 500, 2, generator=g), torch.randint(0, 3, (500,), generator=g),
-                  torch.randint(0, 2, (500,), generator=g))
+    heads = Heads(
+        4 * torch.randn(3, 500, 2, generator=g),
+        torch.randint(0, 3, (500,), generator=g),
+        torch.randint(0, 2, (500,), generator=g),
+    )
     rules = selection_rules(3, own_task_calibration(heads))
     paper = rules["entropy (paper)"][1](heads.logits).argmin(0)
     for name in ("global temperature 0.5", "global temperature 2"):
@@ -87,9 +90,32 @@ def test_study_selects_on_validation_and_reports_test(synthetic_mnist, tmp_path)
     with pytest.raises(SystemExit, match="keep-checkpoint"):
         ent_study.main([str(out), "--data-dir", str(synthetic_mnist), "--out", str(tmp_path / "s.json")])
     from hnet.run.cli import main
-    assert main(["run", "--benchmark", "split_mnist", "--scenario", "cl3", "--method", "hnet_ent", "--seed",
-                 "1", "--out", str(out), "--data-dir", str(synthetic_mnist), "--no-download", "--device",
-                 "cpu", "--keep-checkpoint", *sum((["--set", s] for s in sets), [])]) == 0
+
+    assert (
+        main(
+            [
+                "run",
+                "--benchmark",
+                "split_mnist",
+                "--scenario",
+                "cl3",
+                "--method",
+                "hnet_ent",
+                "--seed",
+                "1",
+                "--out",
+                str(out),
+                "--data-dir",
+                str(synthetic_mnist),
+                "--no-download",
+                "--device",
+                "cpu",
+                "--keep-checkpoint",
+                *sum((["--set", s] for s in sets), []),
+            ]
+        )
+        == 0
+    )
     assert ent_study.main([str(out), "--data-dir", str(synthetic_mnist), "--out", str(tmp_path / "s.json")]) == 0
     res = json.loads((tmp_path / "s.json").read_text())
     best_val = max(r["val_accuracy"] for r in res["rules"])
@@ -112,27 +138,61 @@ def test_study_selects_on_validation_and_reports_test(synthetic_mnist, tmp_path)
 
 
 def _fake_study(variant, seed, val_by_rule, k=2):
-    rules = [{"rule": name, "kind": "x", "val_accuracy": v, "test_accuracy": v - 1, "val_task_inference": v,
-              "val_per_task": [v] * k, "val_chosen_share": [100 / k] * k} for name, v in val_by_rule.items()]
-    return {"benchmark": "split_mnist", "scenario": "cl3", "seed": seed, "variant": variant, "val_fraction": 0.1,
-            "rules": rules, "paper_rule": "entropy (paper)", "oracle": {"val": 99.0, "test": 98.0},
-            "calibration": {"mean_entropy": [0.01] * k, "temperature": [1.0] * k, "confident_on_others": [5.0] * k}}
+    rules = [
+        {
+            "rule": name,
+            "kind": "x",
+            "val_accuracy": v,
+            "test_accuracy": v - 1,
+            "val_task_inference": v,
+            "val_per_task": [v] * k,
+            "val_chosen_share": [100 / k] * k,
+        }
+        for name, v in val_by_rule.items()
+    ]
+    return {
+        "benchmark": "split_mnist",
+        "scenario": "cl3",
+        "seed": seed,
+        "variant": variant,
+        "val_fraction": 0.1,
+        "rules": rules,
+        "paper_rule": "entropy (paper)",
+        "oracle": {"val": 99.0, "test": 98.0},
+        "calibration": {"mean_entropy": [0.01] * k, "temperature": [1.0] * k, "confident_on_others": [5.0] * k},
+    }
 
 
 def test_report_selects_the_pair_with_the_best_mean_validation_accuracy_and_weighs_the_noise():
     import pandas as pd
 
     from hnet.analysis.ent_report import ent_study_section
-    published = pd.DataFrame([{"benchmark": "split_mnist", "scenario": "cl3", "method": "hnet_ent",
-                               "quantity": "final_mean", "value": 69.48, "sem": 0.8, "source": "paper"}])
-    studies = [_fake_study("paper", 1, {"entropy (paper)": 50, "other": 60}),
-               _fake_study("paper", 2, {"entropy (paper)": 54, "other": 50}),   # other: mean 55
-               _fake_study("long", 1, {"entropy (paper)": 57, "other": 40}),
-               _fake_study("long", 2, {"entropy (paper)": 57.2, "other": 40})]  # best mean: 57.1
+
+    published = pd.DataFrame(
+        [
+            {
+                "benchmark": "split_mnist",
+                "scenario": "cl3",
+                "method": "hnet_ent",
+                "quantity": "final_mean",
+                "value": 69.48,
+                "sem": 0.8,
+                "source": "paper",
+            }
+        ]
+    )
+    studies = [
+        _fake_study("paper", 1, {"entropy (paper)": 50, "other": 60}),
+        _fake_study("paper", 2, {"entropy (paper)": 54, "other": 50}),  # other: mean 55
+        _fake_study("long", 1, {"entropy (paper)": 57, "other": 40}),
+        _fake_study("long", 2, {"entropy (paper)": 57.2, "other": 40}),
+    ]  # best mean: 57.1
     text = ent_study_section(studies, published)
     assert text.count("**selected**") == 1
-    assert "| long | entropy (paper) | 57.10 ± 0.10 | 56.10 ± 0.10 |" in text and "**selected** |" in text.split(
-        "| long | entropy (paper) |")[1].split("\n")[0]
+    assert (
+        "| long | entropy (paper) | 57.10 ± 0.10 | 56.10 ± 0.10 |" in text
+        and "**selected** |" in text.split("| long | entropy (paper) |")[1].split("\n")[0]
+    )
     # 57.1 - 52 = 5.1 points against a combined SEM of sqrt(0.1^2 + 2^2) = 2.0: beyond twice the noise.
     assert "+5.10 points, combined SEM 2.00: beyond twice" in text
     assert "Published: 69.48 ± 0.80 (paper)" in text

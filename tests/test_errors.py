@@ -11,8 +11,20 @@ import pytest
 
 from hnet.run.cli import main
 
-BASE = ["run", "--benchmark", "split_mnist", "--scenario", "cl1", "--method", "finetune", "--no-download",
-        "--set", "iterations=5", "--set", "target_hidden=[8]"]
+BASE = [
+    "run",
+    "--benchmark",
+    "split_mnist",
+    "--scenario",
+    "cl1",
+    "--method",
+    "finetune",
+    "--no-download",
+    "--set",
+    "iterations=5",
+    "--set",
+    "target_hidden=[8]",
+]
 
 
 def run(capsys, data, out, *extra, seed="1"):

@@ -5,7 +5,6 @@ is identical to an uninterrupted one."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -21,10 +20,25 @@ from tests.conftest import REPO
 from tests.contract import differences, snapshot
 
 # Small values for every size a method may read; each run takes the ones its config has.
-TINY = {"n_tasks": 3, "iterations": 12, "batch_size": 16, "target_hidden": [24], "hnet_hidden": [6], "emb_dim": 4,
-        "chunk_emb_dim": 4, "chunk_size": 3000, "fisher_samples": 48, "vae_enc_hidden": [16], "vae_dec_hidden": [16],
-        "vae_latent": 4, "vae_hnet_hidden": [6], "vae_emb_dim": 4, "vae_chunk_emb_dim": 4, "vae_chunk_size": 3000,
-        "tir_hidden": [16]}
+TINY = {
+    "n_tasks": 3,
+    "iterations": 12,
+    "batch_size": 16,
+    "target_hidden": [24],
+    "hnet_hidden": [6],
+    "emb_dim": 4,
+    "chunk_emb_dim": 4,
+    "chunk_size": 3000,
+    "fisher_samples": 48,
+    "vae_enc_hidden": [16],
+    "vae_dec_hidden": [16],
+    "vae_latent": 4,
+    "vae_hnet_hidden": [6],
+    "vae_emb_dim": 4,
+    "vae_chunk_emb_dim": 4,
+    "vae_chunk_size": 3000,
+    "tir_hidden": [16],
+}
 
 
 def first_cell(method: str) -> tuple[str, str]:
@@ -102,8 +116,24 @@ def test_a_method_that_forgets_its_state_is_caught():
 def cli_args(data, out, name):
     benchmark, scenario = first_cell(name)
     cfg = resolve(benchmark, scenario, name)[0]
-    argv = ["run", "--benchmark", benchmark, "--scenario", scenario, "--method", name, "--seed", "3",
-            "--out", str(out), "--data-dir", str(data), "--no-download", "--device", "cpu"]
+    argv = [
+        "run",
+        "--benchmark",
+        benchmark,
+        "--scenario",
+        scenario,
+        "--method",
+        name,
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(data),
+        "--no-download",
+        "--device",
+        "cpu",
+    ]
     for k, v in TINY.items():
         if k in cfg:
             argv += ["--set", f"{k}={json.dumps(v)}"]
@@ -119,8 +149,12 @@ def test_killed_run_resumes_to_identical_results(synthetic_mnist, tmp_path, name
     assert len(result["matrix"]) >= 1 and all(v == v for v in result["final"])
     if len(result["matrix"]) == 1:
         return  # one phase (joint training): nothing to resume
-    proc = subprocess.run([sys.executable, "-m", "tests.kill_after_task", "1", *cli_args(synthetic_mnist, killed, name)],
-                          capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.kill_after_task", "1", *cli_args(synthetic_mnist, killed, name)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == -9, proc.stderr
     assert not (killed / "metrics.json").exists() and (killed / "checkpoint.pt").exists()
     assert main(cli_args(synthetic_mnist, killed, name)) == 0  # started again: continues after task 1

@@ -21,8 +21,24 @@ from hnet.run import provenance
 from hnet.run.cli import main
 from hnet.run.config import read_overrides
 
-BASE = ["run", "--benchmark", "split_mnist", "--scenario", "cl1", "--method", "finetune", "--seed", "1",
-        "--no-download", "--device", "cpu", "--set", "n_tasks=2", "--set", "target_hidden=[8]"]
+BASE = [
+    "run",
+    "--benchmark",
+    "split_mnist",
+    "--scenario",
+    "cl1",
+    "--method",
+    "finetune",
+    "--seed",
+    "1",
+    "--no-download",
+    "--device",
+    "cpu",
+    "--set",
+    "n_tasks=2",
+    "--set",
+    "target_hidden=[8]",
+]
 
 
 def run(capsys, data, out, *extra):
@@ -51,12 +67,13 @@ def test_a_finished_run_of_another_configuration_is_kept_unless_forced(capsys, s
     assert json.loads((out / "metrics.json").read_text())["config"]["iterations"] == 6
 
 
-def test_a_full_disk_at_the_checkpoint_is_one_line_and_leaves_no_folder(capsys, synthetic_mnist, tmp_path,
-                                                                        monkeypatch):
+def test_a_full_disk_at_the_checkpoint_is_one_line_and_leaves_no_folder(capsys, synthetic_mnist, tmp_path, monkeypatch):
     def full(obj, path):  # what torch.save raises when the disk fills (a RuntimeError, not an OSError)
         Path(path).write_bytes(b"\0" * 10)
-        raise RuntimeError("[enforce fail at inline_container.cc:642] . PytorchStreamWriter failed writing file "
-                           "data/0: file write failed")
+        raise RuntimeError(
+            "[enforce fail at inline_container.cc:642] . PytorchStreamWriter failed writing file "
+            "data/0: file write failed"
+        )
 
     monkeypatch.setattr(torch, "save", full)
     out = tmp_path / "new" / "run"
@@ -64,8 +81,9 @@ def test_a_full_disk_at_the_checkpoint_is_one_line_and_leaves_no_folder(capsys, 
     assert not (tmp_path / "new").exists()
 
 
-def test_a_full_disk_at_the_results_leaves_the_checkpoint_and_no_half_written_folder(capsys, synthetic_mnist,
-                                                                                     tmp_path, monkeypatch):
+def test_a_full_disk_at_the_results_leaves_the_checkpoint_and_no_half_written_folder(
+    capsys, synthetic_mnist, tmp_path, monkeypatch
+):
     real_open = open
 
     def open_failing_for_metrics(path, *args, **kwargs):
@@ -86,8 +104,21 @@ def test_run_files_follow_the_umask(synthetic_mnist, tmp_path):
     out = tmp_path / "run"
     old = os.umask(0o022)
     try:
-        assert main([*BASE, "--data-dir", str(synthetic_mnist), "--out", str(out), "--set", "iterations=3",
-                     "--keep-checkpoint"]) == 0
+        assert (
+            main(
+                [
+                    *BASE,
+                    "--data-dir",
+                    str(synthetic_mnist),
+                    "--out",
+                    str(out),
+                    "--set",
+                    "iterations=3",
+                    "--keep-checkpoint",
+                ]
+            )
+            == 0
+        )
     finally:
         os.umask(old)
     for name in ("metrics.json", "matrix.csv", "checkpoint.pt"):
@@ -122,8 +153,13 @@ def test_an_untracked_module_makes_the_checkout_dirty(tmp_path):
         pytest.skip("no git")
     repo = tmp_path / "repo"
     repo.mkdir()
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "start"]):
         subprocess.run([git, "-C", str(repo), *args], check=True, env=env, capture_output=True)
     assert provenance.git_state(repo)["dirty"] is False
@@ -133,10 +169,24 @@ def test_an_untracked_module_makes_the_checkout_dirty(tmp_path):
 
 def test_an_external_rule_stamps_its_run_with_provenance(tmp_path, synthetic_mnist):
     metrics = tmp_path / "metrics.json"
-    metrics.write_text(json.dumps({"benchmark": "split_mnist", "scenario": "cl1", "method": "ncm", "seed": 1,
-                                   "metric": "accuracy", "matrix": [[90.0]], "config": {}}))
-    proc = subprocess.run([sys.executable, "-m", "hnet", "stamp", str(metrics), "--data-dir", str(synthetic_mnist)],
-                          capture_output=True, text=True)
+    metrics.write_text(
+        json.dumps(
+            {
+                "benchmark": "split_mnist",
+                "scenario": "cl1",
+                "method": "ncm",
+                "seed": 1,
+                "metric": "accuracy",
+                "matrix": [[90.0]],
+                "config": {},
+            }
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "hnet", "stamp", str(metrics), "--data-dir", str(synthetic_mnist)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     m = json.loads(metrics.read_text())
     assert m["provenance"]["data"]["dataset"] == "mnist" and len(m["provenance"]["data"]["files"]) == 4
@@ -160,7 +210,8 @@ def listing(folder: Path) -> dict:
 
 
 def test_a_flat_folder_of_gzipped_idx_files_is_read_in_place_with_the_same_content_hash(
-        capsys, synthetic_mnist, tmp_path):
+    capsys, synthetic_mnist, tmp_path
+):
     flat = flat_gzipped_copy(synthetic_mnist, tmp_path / "usr-share-mnist")
     before = listing(flat)
     flat.chmod(0o555)
@@ -183,8 +234,14 @@ def test_a_flat_folder_of_gzipped_idx_files_is_read_in_place_with_the_same_conte
     assert a["provenance"]["data"]["files"] == b["provenance"]["data"]["files"]  # same content, same hashes
     assert a["provenance"]["data"]["folders"] == {"mnist": str(flat.resolve())}
     assert a["matrix"] == b["matrix"]
-    one_line(*run(capsys, synthetic_mnist, tmp_path / "x", "--dataset-dir", f"kmnist={flat / 'none'}"),
-             "--dataset-dir", "is not a folder")
+    one_line(
+        *run(capsys, synthetic_mnist, tmp_path / "x", "--dataset-dir", f"kmnist={flat / 'none'}"),
+        "--dataset-dir",
+        "is not a folder",
+    )
     (tmp_path / "partial").mkdir()
-    one_line(*run(capsys, synthetic_mnist, tmp_path / "y", "--dataset-dir", f"mnist={tmp_path / 'partial'}"),
-             "files missing in", "nothing is downloaded into a folder you name")
+    one_line(
+        *run(capsys, synthetic_mnist, tmp_path / "y", "--dataset-dir", f"mnist={tmp_path / 'partial'}"),
+        "files missing in",
+        "nothing is downloaded into a folder you name",
+    )

@@ -6,9 +6,7 @@ from hnet.core import metrics
 
 NAN = math.nan
 # A[t][i]: task i after training task t (hand-made, 3 tasks)
-A = [[90.0, NAN, NAN],
-     [80.0, 95.0, NAN],
-     [70.0, 85.0, 99.0]]
+A = [[90.0, NAN, NAN], [80.0, 95.0, NAN], [70.0, 85.0, 99.0]]
 
 
 def test_final_and_during():

@@ -14,8 +14,17 @@ from hnet.run.request import RunRequest
 from hnet.run.seeding import seed_everything
 
 SEEDS = (1, 2, 5)
-SMALL = {"n_tasks": 3, "iterations": 15, "batch_size": 8, "target_hidden": [12], "fisher_samples": 24,
-         "hnet_hidden": [5], "emb_dim": 4, "chunk_emb_dim": 3, "chunk_size": 60}
+SMALL = {
+    "n_tasks": 3,
+    "iterations": 15,
+    "batch_size": 8,
+    "target_hidden": [12],
+    "fisher_samples": 24,
+    "hnet_hidden": [5],
+    "emb_dim": 4,
+    "chunk_emb_dim": 3,
+    "chunk_size": 60,
+}
 # keras' CIFAR schedule: x0.1 after epoch 80. 32 samples
 # in batches of 16 are 2 steps an epoch, 170 steps per task reach epoch 85: the rate drops within every task.
 SCHEDULED = {**SMALL, "iterations": 170, "batch_size": 16, "lr_lambda": True, "lr": 0.01}
@@ -40,8 +49,9 @@ def unpacked(bench, scenario, name, cfg, seed):
 
 def packed(bench, scenario, name, cfg, seeds):
     method = method_class(name)(Context(bench, scenario, cfg, torch.device("cpu"), SeedStreams(seeds)))
-    return run_seeds(bench, scenario, method, cfg, [torch.Generator().manual_seed(s) for s in seeds],
-                     [LoopState() for _ in seeds])
+    return run_seeds(
+        bench, scenario, method, cfg, [torch.Generator().manual_seed(s) for s in seeds], [LoopState() for _ in seeds]
+    )
 
 
 def small_cfg(name, scenario_name, extra):
@@ -70,8 +80,11 @@ def test_packed_seed_k_equals_the_unpacked_run_of_seed_k(float64, name, scenario
     states = packed(bench, scenario, name, cfg, SEEDS)
     for seed, state in zip(SEEDS, states):
         reference = unpacked(bench, scenario, name, cfg, seed)
-        assert torch.allclose(torch.tensor(state.matrix), torch.tensor(reference), atol=TOL, rtol=0, equal_nan=True), \
-            (seed, state.matrix, reference)
+        assert torch.allclose(torch.tensor(state.matrix), torch.tensor(reference), atol=TOL, rtol=0, equal_nan=True), (
+            seed,
+            state.matrix,
+            reference,
+        )
     assert states[0].matrix != states[1].matrix  # the seeds really differ
     if settings is SCHEDULED:  # and the schedule really acted
         assert states[0].matrix != unpacked(bench, scenario, name, {**cfg, "lr_lambda": False}, SEEDS[0])
@@ -109,21 +122,54 @@ def test_a_killed_packed_run_resumes_to_the_same_matrices(synthetic_mnist, tmp_p
     from tests.conftest import REPO
 
     def argv(out):
-        return ["run-packed", "--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--seeds", "1,2",
-                "--out", str(out / "seed{seed}"), "--data-dir", str(synthetic_mnist), "--no-download", "--device", "cpu",
-                "--set", "n_tasks=5", "--set", "iterations=10", "--set", "target_hidden=[16]", "--set", "hnet_hidden=[4]",
-                "--set", "chunk_size=2000", "--set", "emb_dim=4", "--set", "chunk_emb_dim=4"]
+        return [
+            "run-packed",
+            "--benchmark",
+            "split_mnist",
+            "--scenario",
+            "cl1",
+            "--method",
+            "hnet",
+            "--seeds",
+            "1,2",
+            "--out",
+            str(out / "seed{seed}"),
+            "--data-dir",
+            str(synthetic_mnist),
+            "--no-download",
+            "--device",
+            "cpu",
+            "--set",
+            "n_tasks=5",
+            "--set",
+            "iterations=10",
+            "--set",
+            "target_hidden=[16]",
+            "--set",
+            "hnet_hidden=[4]",
+            "--set",
+            "chunk_size=2000",
+            "--set",
+            "emb_dim=4",
+            "--set",
+            "chunk_emb_dim=4",
+        ]
 
     assert main(argv(tmp_path / "whole")) == 0
-    proc = subprocess.run([sys.executable, "-m", "tests.kill_after_task", "1", *argv(tmp_path / "killed")],
-                          capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.kill_after_task", "1", *argv(tmp_path / "killed")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == -9, proc.stderr
     assert (tmp_path / "killed" / "seed1" / "checkpoint.pt").exists()
     with caplog.at_level("INFO", logger="hnet"):
         assert main(argv(tmp_path / "killed")) == 0
     assert "resuming after task 1" in caplog.text  # continued, not started over
     for seed in (1, 2):
-        whole, killed = (json.loads((tmp_path / run / f"seed{seed}" / "metrics.json").read_text())
-                         for run in ("whole", "killed"))
+        whole, killed = (
+            json.loads((tmp_path / run / f"seed{seed}" / "metrics.json").read_text()) for run in ("whole", "killed")
+        )
         assert killed["matrix"] == whole["matrix"]
     assert not (tmp_path / "killed" / "seed1" / "checkpoint.pt").exists()

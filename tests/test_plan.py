@@ -53,8 +53,7 @@ def test_makespan_is_a_longest_first_schedule_on_the_resources():
 
 
 def test_prediction_adds_startup_data_steps_end_of_task_and_evaluations():
-    pr = Probe(setup_s=2.0, step=[(0, 0.01), (1, 0.02)], end_task=[(0, 1.0), (1, 1.0)],
-               eval_unit=[(0, 0.5), (1, 0.5)])
+    pr = Probe(setup_s=2.0, step=[(0, 0.01), (1, 0.02)], end_task=[(0, 1.0), (1, 1.0)], eval_unit=[(0, 0.5), (1, 0.5)])
     cfg = {"iterations": 100, "epochs": 0, "batch_size": 10}
     # 3 tasks: steps 100 x (0.01 + 0.02 + 0.02) (one probed regularised phase: no slope), end 3 x 1,
     # evaluations (1 + 2 + 3) x 0.5, start-up 1 + data 2

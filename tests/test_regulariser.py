@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from hnet.methods.lookahead import adam_step_delta
-from hnet.nets import HyperNetwork
 from hnet.methods.regulariser import Snapshot, gram_penalty, reference_penalty, self_gram
+from hnet.nets import HyperNetwork
+
 
 def _perturb(h, scale=0.05):
     with torch.no_grad():
@@ -15,14 +16,17 @@ def _perturb(h, scale=0.05):
             p.add_(scale * torch.randn_like(p))
 
 
-@pytest.mark.parametrize("numel,chunk_size,chunk_emb,hidden", [
-    (53, 7, 3, [5, 6]),  # 8 chunks, the last one short
-    (53, None, 0, [5]),  # unchunked
-    (53, 10, 2, [4]),
-    (53, 53, 2, []),  # a single chunk, no hidden layer
-    (53, 9, 2, []),  # no hidden layer, the last chunk short
-    (50, 10, 2, [4, 3]),  # every chunk full
-])
+@pytest.mark.parametrize(
+    "numel,chunk_size,chunk_emb,hidden",
+    [
+        (53, 7, 3, [5, 6]),  # 8 chunks, the last one short
+        (53, None, 0, [5]),  # unchunked
+        (53, 10, 2, [4]),
+        (53, 53, 2, []),  # a single chunk, no hidden layer
+        (53, 9, 2, []),  # no hidden layer, the last chunk short
+        (50, 10, 2, [4, 3]),  # every chunk full
+    ],
+)
 def test_gram_form_equals_reference_value_and_gradients(float64, numel, chunk_size, chunk_emb, hidden):
     torch.manual_seed(0)
     h = HyperNetwork(numel, 4, hidden, "elu", chunk_size=chunk_size, chunk_emb_dim=chunk_emb)
@@ -62,8 +66,14 @@ def test_gram_form_at_the_permuted_mnist_100_sizes(float64):
     cfg, _ = resolve("permuted_mnist_100", "cl1", "hnet", {})
     numel = build_target(cfg, (1024,), 1000).num_params
     torch.manual_seed(5)
-    h = HyperNetwork(numel, cfg["emb_dim"], cfg["hnet_hidden"], cfg["hnet_activation"],
-                     chunk_size=cfg["chunk_size"], chunk_emb_dim=cfg["chunk_emb_dim"])
+    h = HyperNetwork(
+        numel,
+        cfg["emb_dim"],
+        cfg["hnet_hidden"],
+        cfg["hnet_activation"],
+        chunk_size=cfg["chunk_size"],
+        chunk_emb_dim=cfg["chunk_emb_dim"],
+    )
     assert (h.n_chunks, h.last_chunk_rows) == (404, 4500)
     embs = torch.randn(3, cfg["emb_dim"])
     targets = h(embs).detach()
@@ -75,8 +85,9 @@ def test_gram_form_at_the_permuted_mnist_100_sizes(float64):
         ref = reference_penalty(h, params, e, t)
         fast = gram_penalty(h, params, e, snap, index)
         torch.testing.assert_close(fast, ref, rtol=1e-11, atol=0)
-        for a, b in zip(torch.autograd.grad(fast, list(params.values())),
-                        torch.autograd.grad(ref, list(params.values()))):
+        for a, b in zip(
+            torch.autograd.grad(fast, list(params.values())), torch.autograd.grad(ref, list(params.values()))
+        ):
             torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-15 * b.abs().max().item())
 
 
@@ -96,14 +107,16 @@ def test_gram_form_under_vmap_equals_each_seed_alone(float64):
     stack = {k: torch.stack([s[0][k] for s in seeds]) for k in seeds[0][0]}
     embs = torch.stack([s[1] for s in seeds])
     snaps = [torch.stack(f) for f in zip(*(s[2].as_tuple() for s in seeds))]
+
     def one(p, e, *snap):
         return gram_penalty(h, p, e, Snapshot(*snap))
+
     values = vmap(one)(stack, embs, *snaps)
     grads = vmap(grad(one))(stack, embs, *snaps)
     for k, (p, e, snap) in enumerate(seeds):
         ref = reference_penalty(h, p, e, _targets(h, snap, e))
         torch.testing.assert_close(values[k], ref, rtol=1e-12, atol=0)
-        by_one = torch.func.grad(lambda q: reference_penalty(h, q, e, _targets(h, snap, e)))(p)
+        by_one = torch.func.grad(lambda q, e=e, snap=snap: reference_penalty(h, q, e, _targets(h, snap, e)))(p)
         for name in p:
             torch.testing.assert_close(grads[name][k], by_one[name], rtol=1e-10, atol=1e-14)
 
@@ -152,7 +165,10 @@ def test_gram_form_is_accurate_in_float32_when_outputs_barely_move():
 
 def _adam_case(steps):
     torch.manual_seed(4)
-    p = [torch.nn.Parameter(torch.randn(5, 3, dtype=torch.float64)), torch.nn.Parameter(torch.randn(3, dtype=torch.float64))]
+    p = [
+        torch.nn.Parameter(torch.randn(5, 3, dtype=torch.float64)),
+        torch.nn.Parameter(torch.randn(3, dtype=torch.float64)),
+    ]
     opt = torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.99))
     for _ in range(steps):
         for q in p:
@@ -205,8 +221,11 @@ def test_hnet_method_regulariser_matches_the_formula_by_hand(float64):
     for q, p in zip(hnet_copy.parameters(), hnet.parameters()):
         q.grad = p.grad.clone()
     opt_copy.step()
-    by_hand = 0.3 / 2 * sum(((hnet_copy(method.ph.embs[t][None]) - theta_star(method.ph.embs[t][None])) ** 2).sum()
-                            for t in range(2))
+    by_hand = (
+        0.3
+        / 2
+        * sum(((hnet_copy(method.ph.embs[t][None]) - theta_star(method.ph.embs[t][None])) ** 2).sum() for t in range(2))
+    )
     named = dict(hnet.named_parameters())
     delta = adam_step_delta(method.ph.opt_h)
     lookahead = {k: p + delta[p] for k, p in named.items()}

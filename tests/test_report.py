@@ -5,23 +5,68 @@ import pandas as pd
 from hnet.analysis.report import assemble_report, build_report
 
 TOL = {"accuracy_points": 1.0, "mse_factor": 2.0}
-PUBLISHED = pd.DataFrame([
-    {"benchmark": "split_mnist", "scenario": "cl1", "method": "hnet", "quantity": "final_mean", "value": 99.8,
-     "sem": None, "source": "paper"},
-    {"benchmark": "split_mnist", "scenario": "cl3", "method": "hnet_ent", "quantity": "final_mean", "value": 69.48,
-     "sem": 0.8, "source": "paper"}])
+PUBLISHED = pd.DataFrame(
+    [
+        {
+            "benchmark": "split_mnist",
+            "scenario": "cl1",
+            "method": "hnet",
+            "quantity": "final_mean",
+            "value": 99.8,
+            "sem": None,
+            "source": "paper",
+        },
+        {
+            "benchmark": "split_mnist",
+            "scenario": "cl3",
+            "method": "hnet_ent",
+            "quantity": "final_mean",
+            "value": 69.48,
+            "sem": 0.8,
+            "source": "paper",
+        },
+    ]
+)
 
 
 def runs(method, scenario, values, sha="abc"):
-    return pd.DataFrame([{"benchmark": "split_mnist", "scenario": scenario, "method": method, "seed": s + 1,
-                          "metric": "accuracy", "task": 1, "final": v, "during": v, "final_mean": v,
-                          "during_mean": v, "bwt": 0.0, "forgetting": 0.0, "wall_time_s": 1.0,
-                          "data_sha256": sha} for s, v in enumerate(values)])
+    return pd.DataFrame(
+        [
+            {
+                "benchmark": "split_mnist",
+                "scenario": scenario,
+                "method": method,
+                "seed": s + 1,
+                "metric": "accuracy",
+                "task": 1,
+                "final": v,
+                "during": v,
+                "final_mean": v,
+                "during_mean": v,
+                "bwt": 0.0,
+                "forgetting": 0.0,
+                "wall_time_s": 1.0,
+                "data_sha256": sha,
+            }
+            for s, v in enumerate(values)
+        ]
+    )
 
 
 def authors(sha="abc"):
-    return pd.DataFrame([{"benchmark": "split_mnist", "scenario": "cl1", "method": "hnet", "seed": s, "final_mean": v,
-                          "data_sha256": sha} for s, v in ((1, 99.2), (2, 99.0), (3, 98.9))])
+    return pd.DataFrame(
+        [
+            {
+                "benchmark": "split_mnist",
+                "scenario": "cl1",
+                "method": "hnet",
+                "seed": s,
+                "final_mean": v,
+                "data_sha256": sha,
+            }
+            for s, v in ((1, 99.2), (2, 99.0), (3, 98.9))
+        ]
+    )
 
 
 def row(text, method):
@@ -39,14 +84,16 @@ def test_verdict_uses_the_authors_code_on_the_same_data():
 
 
 def test_the_authors_code_on_other_data_is_not_shown():
-    text = build_report(runs("hnet", "cl1", [99.0, 99.1]), PUBLISHED, TOL, "paper", {"split_mnist": 3},
-                        authors(sha="other"))
+    text = build_report(
+        runs("hnet", "cl1", [99.0, 99.1]), PUBLISHED, TOL, "paper", {"split_mnist": 3}, authors(sha="other")
+    )
     assert row(text, "hnet")[5] == "—" and row(text, "hnet")[10] == "published"
 
 
 def test_no_verdicts_for_smoke_test_configurations():
-    text = build_report(runs("hnet", "cl1", [90.0]), PUBLISHED, TOL, "quick", {"split_mnist": 2}, authors(),
-                        verdicts=False)
+    text = build_report(
+        runs("hnet", "cl1", [90.0]), PUBLISHED, TOL, "quick", {"split_mnist": 2}, authors(), verdicts=False
+    )
     assert "No verdicts" in text and row(text, "hnet")[9] == "not comparable"
 
 
@@ -57,21 +104,39 @@ def test_generated_data_on_both_sides_counts_as_the_same_data():
     r = row(text, "hnet")
     assert r[5].startswith("0.003") and "generated data" in r[5] and r[10] == "authors' code" and r[9] == "yes"
     # one side with files, the other generated: not the same data
-    assert "generated" not in build_report(runs("hnet", "cl1", [99.0]), PUBLISHED, TOL, "paper",
-                                           {"split_mnist": 1}, authors(sha=None))
+    assert "generated" not in build_report(
+        runs("hnet", "cl1", [99.0]), PUBLISHED, TOL, "paper", {"split_mnist": 1}, authors(sha=None)
+    )
 
 
 def test_the_report_is_assembled_in_order_from_its_sections():
     r = runs("hnet", "cl1", [99.0, 99.1]).assign(commit="c0ffee", dirty=False, dataset="mnist")
     excluded = pd.DataFrame(columns=["run", "recorded", "expected", "reason"])
-    text = assemble_report(r, excluded, PUBLISHED, authors(), TOL, "paper", {"split_mnist": 2}, True,
-                           ent_section="\n## HNET+ENT study\n\nent text\n", sweeps=["### sweep a\n", "### sweep b\n"],
-                           embedding_grid=["grid text\n"], split_cifar=["cifar text\n"])
+    text = assemble_report(
+        r,
+        excluded,
+        PUBLISHED,
+        authors(),
+        TOL,
+        "paper",
+        {"split_mnist": 2},
+        True,
+        ent_section="\n## HNET+ENT study\n\nent text\n",
+        sweeps=["### sweep a\n", "### sweep b\n"],
+        embedding_grid=["grid text\n"],
+        split_cifar=["cifar text\n"],
+    )
     heads = [line for line in text.splitlines() if line.startswith("## ")]
-    assert heads == ["## Provenance", "## Reproduced beside published",
-                     "## Published numbers without a reproduced counterpart in this configuration",
-                     "## Reproduced cells with no published counterpart", "## HNET+ENT study", "## Sweeps",
-                     "## The task-embedding space (the paper's Fig. 4)", "## Split CIFAR-10/100 (the paper's Fig. 5)"]
+    assert heads == [
+        "## Provenance",
+        "## Reproduced beside published",
+        "## Published numbers without a reproduced counterpart in this configuration",
+        "## Reproduced cells with no published counterpart",
+        "## HNET+ENT study",
+        "## Sweeps",
+        "## The task-embedding space (the paper's Fig. 4)",
+        "## Split CIFAR-10/100 (the paper's Fig. 5)",
+    ]
     assert "- code `c0ffee` (clean): 2 run(s)" in text
     assert text.index("### sweep a") < text.index("### sweep b") < text.index("grid text") < text.index("cifar text")
     assert "## Sweeps" not in assemble_report(r, excluded, PUBLISHED, authors(), TOL, "paper", {"split_mnist": 2}, True)

@@ -22,9 +22,13 @@ PAPER = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
 def merged(over: dict) -> dict:
     """``over`` layered over the paper configuration as Snakemake merges a --configfile."""
+
     def merge(a, b):
-        return {**a, **{k: merge(a[k], v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
-                        for k, v in b.items()}}
+        return {
+            **a,
+            **{k: merge(a[k], v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v for k, v in b.items()},
+        }
+
     return merge(PAPER, over)
 
 
@@ -41,7 +45,9 @@ def test_the_paper_configuration_is_one_table_of_requests():
     assert fig4.config["emb_dim"] == 2 and fig4.folder == "embedding_grid/split_mnist/cl1/seed1"
     assert {method for _, _, method, _ in table.external} == {"ncm"}
     # every grid request resolves as the command line would, and the seed is part of what it is
-    r = next(r for r in table.of("grid") if (r.benchmark, r.scenario, r.method, r.seed) == ("split_mnist", "cl1", "hnet", 2))
+    r = next(
+        r for r in table.of("grid") if (r.benchmark, r.scenario, r.method, r.seed) == ("split_mnist", "cl1", "hnet", 2)
+    )
     assert r.config == resolve("split_mnist", "cl1", "hnet")[0] and r.folder == "runs/split_mnist/cl1/hnet/seed2"
     same_cell = RunRequest("split_mnist", "cl1", "hnet", 3)
     assert r.cell_fingerprint == same_cell.cell_fingerprint and r.fingerprint != same_cell.fingerprint
@@ -52,8 +58,11 @@ def test_a_preset_edit_changes_the_fingerprint_of_every_request_that_reads_it(tm
     for path in (REPO / "hnet" / "presets").glob("*.yaml"):
         (tmp_path / path.name).write_text(path.read_text())
     preset = tmp_path / "split_mnist.yaml"
-    preset.write_text(preset.read_text().replace('beta: {value: 0.01, source: "AC class_beta = 0.01"}',
-                                                 'beta: {value: 0.02, source: "a test"}'))
+    preset.write_text(
+        preset.read_text().replace(
+            'beta: {value: 0.01, source: "AC class_beta = 0.01"}', 'beta: {value: 0.02, source: "a test"}'
+        )
+    )
     monkeypatch.setenv("HNET_PRESET_DIR", str(tmp_path))
     after = {r.folder: r.cell_fingerprint for r in build_requests(PAPER).requests}
     changed = {f for f in before if before[f] != after[f]}
@@ -64,12 +73,21 @@ def test_a_preset_edit_changes_the_fingerprint_of_every_request_that_reads_it(tm
     assert "runs/permuted_mnist/cl1/hnet/seed1" not in changed
 
 
-@pytest.mark.parametrize("over,message", [
-    ({"sweeps": [{"name": "s", "cell": "split_mnist/cl1/hnet", "seeds": 1, "parameter": "chunk_size", "values": [0]}]},
-     "sweeps.s, point '0': config key 'chunk_size': must be positive (> 0)"),
-    ({"overrides": {"all": {"beta": float("nan")}}}, "config key 'beta': must be a finite number"),
-    ({"embedding_grid": {"overrides": {"lr": float("inf")}}}, "embedding_grid.overrides: config key 'lr'"),
-])
+@pytest.mark.parametrize(
+    "over,message",
+    [
+        (
+            {
+                "sweeps": [
+                    {"name": "s", "cell": "split_mnist/cl1/hnet", "seeds": 1, "parameter": "chunk_size", "values": [0]}
+                ]
+            },
+            "sweeps.s, point '0': config key 'chunk_size': must be positive (> 0)",
+        ),
+        ({"overrides": {"all": {"beta": float("nan")}}}, "config key 'beta': must be a finite number"),
+        ({"embedding_grid": {"overrides": {"lr": float("inf")}}}, "embedding_grid.overrides: config key 'lr'"),
+    ],
+)
 def test_bad_values_anywhere_in_the_config_stop_the_table_naming_the_entry(over, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         build_requests(merged(over))
@@ -84,8 +102,9 @@ def test_every_key_a_run_reads_is_declared_with_type_and_constraint():
                 cfg = resolve(b, s, m)[0]
                 declared = declared_settings(b, m, cfg["target_net"])
                 assert set(cfg) <= set(declared), (b, s, m, set(cfg) - set(declared))
-    listed = subprocess.run([sys.executable, "-m", "hnet", "list", "--settings"], capture_output=True, text=True,
-                            check=True).stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "hnet", "list", "--settings"], capture_output=True, text=True, check=True
+    ).stdout
     for line in ("chunk_size", "int positive (> 0) or null", "target_hidden", "dropout_rate", "data_seed", "padding"):
         assert line in listed, line
 

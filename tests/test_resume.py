@@ -1,7 +1,6 @@
 """Runs survive interruption and bad input (issue: resume, atomic results, divergence guard, data integrity)."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -16,16 +15,39 @@ from hnet.run.cli import build_parser, main, place_from_args, request_from_args
 from hnet.run.execute import execute
 from tests.conftest import REPO, write_idx
 
-TINY = ["n_tasks=4", "iterations=20", "target_hidden=[32]", "hnet_hidden=[8]", "emb_dim=4", "chunk_emb_dim=4",
-        "chunk_size=3000"]
+TINY = [
+    "n_tasks=4",
+    "iterations=20",
+    "target_hidden=[32]",
+    "hnet_hidden=[8]",
+    "emb_dim=4",
+    "chunk_emb_dim=4",
+    "chunk_size=3000",
+]
 
 
 def cli_args(data, out, method, extra=()):
     sets = [s for s in TINY if method == "hnet" or s.split("=")[0] in ("n_tasks", "iterations", "target_hidden")]
     if method in ("ewc", "online_ewc"):
         sets.append("fisher_samples=64")
-    argv = ["run", "--benchmark", "permuted_mnist", "--scenario", "cl1", "--method", method, "--seed", "3",
-            "--out", str(out), "--data-dir", str(data), "--no-download", "--device", "cpu"]
+    argv = [
+        "run",
+        "--benchmark",
+        "permuted_mnist",
+        "--scenario",
+        "cl1",
+        "--method",
+        method,
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(data),
+        "--no-download",
+        "--device",
+        "cpu",
+    ]
     for s in [*sets, *extra]:
         argv += ["--set", s]
     return argv
@@ -33,14 +55,19 @@ def cli_args(data, out, method, extra=()):
 
 def test_checkpoint_for_another_config_is_ignored(synthetic_mnist, tmp_path):
     out = tmp_path / "r"
-    subprocess.run([sys.executable, "-m", "tests.kill_after_task", "1", *cli_args(synthetic_mnist, out, "finetune")],
-                   capture_output=True, cwd=REPO)
+    subprocess.run(
+        [sys.executable, "-m", "tests.kill_after_task", "1", *cli_args(synthetic_mnist, out, "finetune")],
+        capture_output=True,
+        cwd=REPO,
+    )
     assert (out / "checkpoint.pt").exists()
     assert main(cli_args(synthetic_mnist, out, "finetune", ["iterations=41"])) == 0
     fresh = tmp_path / "fresh"
     assert main(cli_args(synthetic_mnist, fresh, "finetune", ["iterations=41"])) == 0
-    assert json.loads((out / "metrics.json").read_text())["matrix"] == \
-        json.loads((fresh / "metrics.json").read_text())["matrix"]
+    assert (
+        json.loads((out / "metrics.json").read_text())["matrix"]
+        == json.loads((fresh / "metrics.json").read_text())["matrix"]
+    )
 
 
 def test_keep_checkpoint_switch(synthetic_mnist, tmp_path):

@@ -9,14 +9,50 @@ import pytest
 from hnet.run.cli import main
 
 SMALL_HNET = ["target_hidden=[50]", "hnet_hidden=[16]", "emb_dim=8", "chunk_emb_dim=8", "chunk_size=4000"]
-KEYS = {"benchmark", "dataset", "label", "scenario", "method", "seed", "fingerprint", "metric", "matrix", "final",
-        "during", "final_mean", "during_mean", "bwt", "forgetting", "wall_time_s", "iterations_per_s", "device",
-        "config", "sources", "provenance"}
+KEYS = {
+    "benchmark",
+    "dataset",
+    "label",
+    "scenario",
+    "method",
+    "seed",
+    "fingerprint",
+    "metric",
+    "matrix",
+    "final",
+    "during",
+    "final_mean",
+    "during_mean",
+    "bwt",
+    "forgetting",
+    "wall_time_s",
+    "iterations_per_s",
+    "device",
+    "config",
+    "sources",
+    "provenance",
+}
 
 
 def run_cli(data, out, benchmark="permuted_mnist", scenario="cl1", method="hnet", seed=1, sets=()):
-    argv = ["run", "--benchmark", benchmark, "--scenario", scenario, "--method", method, "--seed", str(seed),
-            "--out", str(out), "--data-dir", str(data), "--no-download", "--device", "cpu"]
+    argv = [
+        "run",
+        "--benchmark",
+        benchmark,
+        "--scenario",
+        scenario,
+        "--method",
+        method,
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--data-dir",
+        str(data),
+        "--no-download",
+        "--device",
+        "cpu",
+    ]
     for s in sets:
         argv += ["--set", s]
     return main(argv)
@@ -64,41 +100,84 @@ def test_same_seed_same_matrix_on_cpu(synthetic_mnist, tmp_path):
     assert c["seed"] == 2
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--benchmark", "cifar", "--scenario", "cl1", "--method", "hnet"], "unknown benchmark 'cifar'; valid: "),
-    (["--benchmark", "split_mnist", "--scenario", "cl4", "--method", "hnet"], "unknown scenario 'cl4'; valid: "),
-    (["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnat"], "unknown method 'hnat'; valid: "),
-    (["--benchmark", "split_mnist", "--scenario", "cl3", "--method", "hnet"], "does not support scenario 'cl3'"),
-    (["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "iterations=-5"],
-     "'iterations': must be positive (> 0) (got -5)"),
-    (["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "chunk_size=0"],
-     "'chunk_size': must be positive (> 0) (got 0)"),
-    (["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "beta=nan"],
-     "'beta': must be a finite number (got nan)"),
-    (["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "lr=inf"],
-     "'lr': must be a finite number (got inf)"),
-    (["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "betta=1"],
-     "unknown config key 'betta'"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--benchmark", "cifar", "--scenario", "cl1", "--method", "hnet"], "unknown benchmark 'cifar'; valid: "),
+        (["--benchmark", "split_mnist", "--scenario", "cl4", "--method", "hnet"], "unknown scenario 'cl4'; valid: "),
+        (["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnat"], "unknown method 'hnat'; valid: "),
+        (["--benchmark", "split_mnist", "--scenario", "cl3", "--method", "hnet"], "does not support scenario 'cl3'"),
+        (
+            ["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "iterations=-5"],
+            "'iterations': must be positive (> 0) (got -5)",
+        ),
+        (
+            ["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "chunk_size=0"],
+            "'chunk_size': must be positive (> 0) (got 0)",
+        ),
+        (
+            ["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "beta=nan"],
+            "'beta': must be a finite number (got nan)",
+        ),
+        (
+            ["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "lr=inf"],
+            "'lr': must be a finite number (got inf)",
+        ),
+        (
+            ["--benchmark", "split_mnist", "--scenario", "cl1", "--method", "hnet", "--set", "betta=1"],
+            "unknown config key 'betta'",
+        ),
+    ],
+)
 def test_bad_arguments_list_valid_choices_and_write_nothing(tmp_path, synthetic_mnist, args, message):
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "hnet", "run", *args, "--seed", "1", "--out", str(out),
-                           "--data-dir", str(synthetic_mnist)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hnet",
+            "run",
+            *args,
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(synthetic_mnist),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert message in proc.stderr
     assert not out.exists()
 
 
 def test_missing_mnist_names_folder_and_files(tmp_path):
-    rc = main(["run", "--benchmark", "split_mnist", "--scenario", "cl1", "--method", "finetune", "--seed", "1",
-               "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path / "nowhere"), "--no-download"])
+    rc = main(
+        [
+            "run",
+            "--benchmark",
+            "split_mnist",
+            "--scenario",
+            "cl1",
+            "--method",
+            "finetune",
+            "--seed",
+            "1",
+            "--out",
+            str(tmp_path / "o"),
+            "--data-dir",
+            str(tmp_path / "nowhere"),
+            "--no-download",
+        ]
+    )
     assert rc == 2
     assert not (tmp_path / "o").exists()
 
 
 def test_missing_mnist_error_message(tmp_path):
     from hnet.benchmarks.mnist import load_mnist
-
     from hnet.errors import DataError
 
     with pytest.raises(DataError, match=r"nowhere/MNIST/raw.*train-images-idx3-ubyte"):

@@ -39,25 +39,45 @@ def etc_slurm() -> dict:
 
 
 def run(env, *args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True,
-                          env=env, timeout=1200)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=1200
+    )
     if check and proc.returncode != 0:
         raise AssertionError(proc.stdout[-3000:] + proc.stderr[-3000:])
     return proc
 
 
 def slurm_args(tmp_path):
-    return ["--profile", PROFILE, "--slurm-logdir", str(tmp_path / "slurm_logs"), "--slurm-keep-successful-logs",
-            "--slurm-init-seconds-before-status-checks", "3"]
+    return [
+        "--profile",
+        PROFILE,
+        "--slurm-logdir",
+        str(tmp_path / "slurm_logs"),
+        "--slurm-keep-successful-logs",
+        "--slurm-init-seconds-before-status-checks",
+        "3",
+    ]
 
 
 def test_a_tiny_dag_through_slurm_equals_a_local_run(cluster, synthetic_mnist, tmp_path):
     cfg = tmp_path / "tiny.yaml"
-    cfg.write_text(yaml.safe_dump(workflow_config(
-        "slurm-tiny", {"regression": {"seeds": 1, "scenarios": ["cl1"], "overrides": {"iterations": 30}},
-                       "split_mnist": {"seeds": 1, "scenarios": ["cl1"], "methods": ["finetune"],
-                                       "overrides": {"iterations": 10, "target_hidden": [16]}}},
-        methods=["hnet", "finetune"])))
+    cfg.write_text(
+        yaml.safe_dump(
+            workflow_config(
+                "slurm-tiny",
+                {
+                    "regression": {"seeds": 1, "scenarios": ["cl1"], "overrides": {"iterations": 30}},
+                    "split_mnist": {
+                        "seeds": 1,
+                        "scenarios": ["cl1"],
+                        "methods": ["finetune"],
+                        "overrides": {"iterations": 10, "target_hidden": [16]},
+                    },
+                },
+                methods=["hnet", "finetune"],
+            )
+        )
+    )
 
     def args(results):
         return ["--configfile", str(cfg), "--config", f"results={results}", f"data_dir={synthetic_mnist}"]
@@ -82,12 +102,32 @@ def test_a_tiny_dag_through_slurm_equals_a_local_run(cluster, synthetic_mnist, t
 
 def test_a_failed_slurm_job_names_its_logs(cluster, synthetic_mnist, tmp_path):
     cfg = tmp_path / "failing.yaml"
-    cfg.write_text(yaml.safe_dump(workflow_config(
-        "slurm-failing", {"regression": {"seeds": 1, "scenarios": ["cl1"],
-                                         "overrides": {"iterations": 20, "ewc_lambda": 1e300}}},
-        methods=["ewc"])))
-    out = run(cluster.env, "--configfile", str(cfg), "--config", f"results={tmp_path}/results",
-              *slurm_args(tmp_path), "--retries", "0", check=False)
+    cfg.write_text(
+        yaml.safe_dump(
+            workflow_config(
+                "slurm-failing",
+                {
+                    "regression": {
+                        "seeds": 1,
+                        "scenarios": ["cl1"],
+                        "overrides": {"iterations": 20, "ewc_lambda": 1e300},
+                    }
+                },
+                methods=["ewc"],
+            )
+        )
+    )
+    out = run(
+        cluster.env,
+        "--configfile",
+        str(cfg),
+        "--config",
+        f"results={tmp_path}/results",
+        *slurm_args(tmp_path),
+        "--retries",
+        "0",
+        check=False,
+    )
     text = out.stdout + out.stderr
     assert out.returncode != 0
     rule_log = tmp_path / "results" / "logs" / "train" / "runs" / "regression" / "cl1" / "ewc" / "seed1.log"

@@ -14,12 +14,28 @@ from tests.test_workflow import job_counts, snakemake
 
 def config(values):
     return workflow_config(
-        "sweep-test", {"regression": {"seeds": 1, "scenarios": ["cl1"], "overrides": {"iterations": 30}}},
+        "sweep-test",
+        {"regression": {"seeds": 1, "scenarios": ["cl1"], "overrides": {"iterations": 30}}},
         methods=["finetune"],
-        sweeps=[{"name": "beta", "title": "toy beta", "cell": "regression/cl1/hnet", "seeds": 2, "parameter": "beta",
-                 "values": values, "log_x": True},
-                {"name": "ratio", "cell": "regression/cl1/hnet", "seeds": 1, "x": "compression_ratio",
-                 "points": [{"name": "small", "overrides": {"hnet_hidden": [3]}}, {"name": "preset", "overrides": {}}]}])
+        sweeps=[
+            {
+                "name": "beta",
+                "title": "toy beta",
+                "cell": "regression/cl1/hnet",
+                "seeds": 2,
+                "parameter": "beta",
+                "values": values,
+                "log_x": True,
+            },
+            {
+                "name": "ratio",
+                "cell": "regression/cl1/hnet",
+                "seeds": 1,
+                "x": "compression_ratio",
+                "points": [{"name": "small", "overrides": {"hnet_hidden": [3]}}, {"name": "preset", "overrides": {}}],
+            },
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +71,17 @@ def test_adding_a_point_trains_only_that_point(sweep_run):
 
 
 def test_summary_and_observation_are_computed_from_the_runs():
-    table = pd.DataFrame({"sweep": "s", "point": ["a", "a", "b", "b"], "seed": [1, 2, 1, 2], "x": [1, 1, 10, 10],
-                          "final_mean": [90.0, 92.0, 80.0, 82.0], "during_mean": [95.0] * 4, "wall_time_s": 1.0})
+    table = pd.DataFrame(
+        {
+            "sweep": "s",
+            "point": ["a", "a", "b", "b"],
+            "seed": [1, 2, 1, 2],
+            "x": [1, 1, 10, 10],
+            "final_mean": [90.0, 92.0, 80.0, 82.0],
+            "during_mean": [95.0] * 4,
+            "wall_time_s": 1.0,
+        }
+    )
     s = summary(table)
     assert s["final"].tolist() == [91.0, 81.0] and s["final_sem"].tolist() == [1.0, 1.0]
     text = observation(table, "beta")

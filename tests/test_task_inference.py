@@ -71,11 +71,26 @@ def test_prediction_ignores_the_given_task_identity():
 
 # -- HNET+R / HNET+TIR ----------------------------------------------------------------------------
 
-REPLAY_CFG = {"vae_enc_hidden": [12], "vae_dec_hidden": [10], "vae_latent": 3, "vae_hnet_type": "chunked",
-              "vae_hnet_hidden": [6], "vae_hnet_activation": "elu", "vae_emb_dim": 3, "vae_chunk_emb_dim": 2,
-              "vae_chunk_size": 40, "vae_beta": 0.05, "vae_lookahead": True, "vae_reg_impl": "gram",
-              "vae_reg_targets": "stored", "vae_reg_subset": 0, "vae_hnet_from_scratch": False,
-              "distill_temperature": 2.0, "tir_hidden": [8], "lr": 0.01}
+REPLAY_CFG = {
+    "vae_enc_hidden": [12],
+    "vae_dec_hidden": [10],
+    "vae_latent": 3,
+    "vae_hnet_type": "chunked",
+    "vae_hnet_hidden": [6],
+    "vae_hnet_activation": "elu",
+    "vae_emb_dim": 3,
+    "vae_chunk_emb_dim": 2,
+    "vae_chunk_size": 40,
+    "vae_beta": 0.05,
+    "vae_lookahead": True,
+    "vae_reg_impl": "gram",
+    "vae_reg_targets": "stored",
+    "vae_reg_subset": 0,
+    "vae_hnet_from_scratch": False,
+    "distill_temperature": 2.0,
+    "tir_hidden": [8],
+    "lr": 0.01,
+}
 
 
 def _vae_decoder_drift(beta):
@@ -136,8 +151,9 @@ def test_tir_output_grows_one_unit_per_task():
             task = ctx.benchmark.tasks[t]
             m.train_step(task.x_train, task.y_train, torch.full((16,), t), t + 1)
         m.end_task(t, None)
-        mask, _ = m.tir_scenario.mask_and_target(torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long),
-                                                 t + 1)
+        mask, _ = m.tir_scenario.mask_and_target(
+            torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long), t + 1
+        )
         assert int(mask.sum()) == t + 1  # active task-inference units after t + 1 tasks
         chosen, _ = m.infer(x, t + 1)
         assert int(chosen.max()) <= t
@@ -160,10 +176,31 @@ def test_ent_diagnostics_reports_the_task_confusion(synthetic_mnist, tmp_path, c
     from hnet.tools.ent_diagnostics import main as diagnose
 
     out = tmp_path / "ent"
-    argv = ["run", "--benchmark", "split_mnist", "--scenario", "cl3", "--method", "hnet_ent", "--seed", "1",
-            "--out", str(out), "--data-dir", str(synthetic_mnist), "--no-download", "--keep-checkpoint"]
-    for s in ["iterations=30", "target_hidden=[20]", "hnet_hidden=[8]", "emb_dim=4", "chunk_emb_dim=4",
-              "chunk_size=5000"]:
+    argv = [
+        "run",
+        "--benchmark",
+        "split_mnist",
+        "--scenario",
+        "cl3",
+        "--method",
+        "hnet_ent",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(synthetic_mnist),
+        "--no-download",
+        "--keep-checkpoint",
+    ]
+    for s in [
+        "iterations=30",
+        "target_hidden=[20]",
+        "hnet_hidden=[8]",
+        "emb_dim=4",
+        "chunk_emb_dim=4",
+        "chunk_size=5000",
+    ]:
         argv += ["--set", s]
     assert main(argv) == 0
     capsys.readouterr()
@@ -171,6 +208,7 @@ def test_ent_diagnostics_reports_the_task_confusion(synthetic_mnist, tmp_path, c
     text = capsys.readouterr().out
     assert "task inference accuracy" in text and "accuracy with oracle task" in text
     import json
+
     final = json.loads((out / "metrics.json").read_text())["final_mean"]
     reported = float(text.split("accuracy, inferred task")[1].split("%")[0])
     assert abs(reported - final) < 0.5  # same evaluation as the run's own

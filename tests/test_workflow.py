@@ -8,8 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,13 +61,34 @@ def test_paper_dag_has_one_training_job_per_configured_cell(tmp_path):
 
 TINY = workflow_config(
     "tiny-test",
-    {"regression": {"seeds": 2, "scenarios": ["cl1"], "methods": ["hnet", "finetune"], "overrides": {"iterations": 60}},
-     "split_mnist": {"seeds": 2, "scenarios": ["cl1", "cl3"],
-                     "overrides": {"iterations": 15, "target_hidden": [20], "chunk_size": 5000, "hnet_hidden": [4],
-                                   "emb_dim": 4, "chunk_emb_dim": 4}}},
+    {
+        "regression": {
+            "seeds": 2,
+            "scenarios": ["cl1"],
+            "methods": ["hnet", "finetune"],
+            "overrides": {"iterations": 60},
+        },
+        "split_mnist": {
+            "seeds": 2,
+            "scenarios": ["cl1", "cl3"],
+            "overrides": {
+                "iterations": 15,
+                "target_hidden": [20],
+                "chunk_size": 5000,
+                "hnet_hidden": [4],
+                "emb_dim": 4,
+                "chunk_emb_dim": 4,
+            },
+        },
+    },
     methods=["hnet", "finetune", "joint"],
-    ent_study={"enabled": True, "cells": ["split_mnist/cl3"], "seeds": 1, "val_fraction": 0.2,
-               "variants": [{"name": "paper", "overrides": {}}, {"name": "short", "overrides": {"iterations": 8}}]},
+    ent_study={
+        "enabled": True,
+        "cells": ["split_mnist/cl3"],
+        "seeds": 1,
+        "val_fraction": 0.2,
+        "variants": [{"name": "paper", "overrides": {}}, {"name": "short", "overrides": {"iterations": 8}}],
+    },
     embedding_grid={"cell": "split_mnist/cl1", "seed": 1, "grid": 4, "test_images": 20, "overrides": {}},
 )
 
@@ -79,8 +98,15 @@ def tiny_run(synthetic_mnist, tmp_path_factory):
     root = tmp_path_factory.mktemp("wf")
     cfg = root / "tiny.yaml"
     cfg.write_text(yaml.safe_dump(TINY))
-    args = ["--configfile", str(cfg), "--config", f"results={root}/results", f"data_dir={synthetic_mnist}",
-            "--cores", "2"]
+    args = [
+        "--configfile",
+        str(cfg),
+        "--config",
+        f"results={root}/results",
+        f"data_dir={synthetic_mnist}",
+        "--cores",
+        "2",
+    ]
     proc = snakemake(*args)
     return root / "results", args, proc
 
@@ -144,15 +170,21 @@ def test_a_preset_edit_retrains_every_run_it_changes_wherever_it_lives(tiny_run,
     preset = tmp_path / "split_mnist.yaml"
     text = preset.read_text()
     assert 'beta: {value: 0.01, source: "AC class_beta = 0.01"}' in text
-    preset.write_text(text.replace('beta: {value: 0.01, source: "AC class_beta = 0.01"}',
-                                   'beta: {value: 0.02, source: "a test"}'))
+    preset.write_text(
+        text.replace('beta: {value: 0.01, source: "AC class_beta = 0.01"}', 'beta: {value: 0.02, source: "a test"}')
+    )
     monkeypatch.setenv("HNET_PRESET_DIR", str(tmp_path))
     out = snakemake(*args, "-n").stdout
-    trains = [block.split("output: ")[1].split(",")[0] for block in out.split("\nrule ")[1:]
-              if block.startswith(("train:", "train_keeping_checkpoint:"))]
+    trains = [
+        block.split("output: ")[1].split(",")[0]
+        for block in out.split("\nrule ")[1:]
+        if block.startswith(("train:", "train_keeping_checkpoint:"))
+    ]
     rel = sorted(str(Path(p).relative_to(results).parent) for p in trains)
     expected = [f"runs/split_mnist/cl{n}/hnet/seed{s}" for n in (1,) for s in (1, 2)]  # hnet: CL1 only
-    expected += [f"ent_study/split_mnist/cl3/{v}/seed1" for v in ("paper", "short")] + ["embedding_grid/split_mnist/cl1/seed1"]
+    expected += [f"ent_study/split_mnist/cl3/{v}/seed1" for v in ("paper", "short")] + [
+        "embedding_grid/split_mnist/cl1/seed1"
+    ]
     assert rel == sorted(expected), rel
 
 
@@ -191,16 +223,25 @@ def test_packed_seeds_equal_the_unpacked_runs_and_switching_packing_retrains_not
     # metrics.json equals (float32 summation order aside) the unpacked run's.
     packed = tmp_path / "results"
     fresh = [a if not a.startswith("results=") else f"results={packed}" for a in args]
-    snakemake(*with_config(fresh, "pack_seeds=2"), f"{packed}/runs/regression/cl1/hnet/seed2/metrics.json",
-              f"{packed}/runs/regression/cl1/finetune/seed1/metrics.json")
+    snakemake(
+        *with_config(fresh, "pack_seeds=2"),
+        f"{packed}/runs/regression/cl1/hnet/seed2/metrics.json",
+        f"{packed}/runs/regression/cl1/finetune/seed1/metrics.json",
+    )
     for method in ("hnet", "finetune"):
         assert (packed / "logs" / "train" / "runs" / "regression" / "cl1" / method / "seeds1-2.log").exists()
         assert not (packed / "logs" / "train" / "runs" / "regression" / "cl1" / method / "seed1.log").exists()
         for seed in (1, 2):
-            one = json.loads((results / "runs" / "regression" / "cl1" / method / f"seed{seed}" / "metrics.json").read_text())
-            two = json.loads((packed / "runs" / "regression" / "cl1" / method / f"seed{seed}" / "metrics.json").read_text())
+            one = json.loads(
+                (results / "runs" / "regression" / "cl1" / method / f"seed{seed}" / "metrics.json").read_text()
+            )
+            two = json.loads(
+                (packed / "runs" / "regression" / "cl1" / method / f"seed{seed}" / "metrics.json").read_text()
+            )
             assert (two["seed"], two["fingerprint"]) == (seed, one["fingerprint"])
-            assert np.allclose(np.array(two["matrix"], float), np.array(one["matrix"], float), rtol=1e-3, equal_nan=True)
+            assert np.allclose(
+                np.array(two["matrix"], float), np.array(one["matrix"], float), rtol=1e-3, equal_nan=True
+            )
 
 
 def test_plan_rule_probes_every_training_job_class_and_compares_with_finished_jobs(tiny_run):
@@ -216,30 +257,65 @@ def test_plan_rule_probes_every_training_job_class_and_compares_with_finished_jo
 
 def test_gpu_pool_comes_from_the_config_unless_given_on_the_command_line(tiny_run):
     _, args, _ = tiny_run
-    out = (lambda p: p.stdout + p.stderr)(snakemake(*with_config(args, "gpu=True", "gpus=2", "gpu_memory_mb=1000"), "-n"))
+    out = (lambda p: p.stdout + p.stderr)(
+        snakemake(*with_config(args, "gpu=True", "gpus=2", "gpu_memory_mb=1000"), "-n")
+    )
     assert "GPU pool: gpu_share=200 gpu_mem_mb=2000" in out
-    out = (lambda p: p.stdout + p.stderr)(snakemake(*with_config(args, "gpu=True"), "-n", "--resources", "gpu_share=50"))
+    out = (lambda p: p.stdout + p.stderr)(
+        snakemake(*with_config(args, "gpu=True"), "-n", "--resources", "gpu_share=50")
+    )
     assert "GPU pool: gpu_share=50" in out
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"colour": "blue"}, "config error: unknown top-level key 'colour' (from "),
-    ({"benchmarks": {"split_mnist": {"seeds": "two"}}}, "'two' is not of type 'integer'"),
-    ({"benchmarks": {"split_mnist": {"overrides": {"iterations": 0}}}}, "'iterations': must be positive (> 0)"),
-    ({"benchmarks": {"split_mnist": {"overrides": {"batchsize": 64}}}}, "unknown config key 'batchsize'"),
-    ({"methods": ["hnet", "ewk"]}, "unknown method 'ewk'; valid: ["),
-    ({"benchmarks": {"cifar": {"seeds": 1, "scenarios": ["cl1"]}}}, "unknown benchmark 'cifar'"),
-    ({"benchmarks": {"split_mnist": {"scenarios": ["cl2", "cl3"], "methods": ["hnet"]}}},
-     "benchmarks.split_mnist: method 'hnet' supports none of its scenarios"),
-    ({"benchmarks": {"regression": {"scenarios": ["cl3"]}}}, "'cl3' is not a scenario of regression"),
-    ({"ent_study": {"cells": ["cifar/cl3"], "seeds": 1, "val_fraction": 0.1, "variants": [
-        {"name": "paper", "overrides": {}}]}},
-     "ent_study.cells: 'cifar/cl3' names benchmark 'cifar', which is not under 'benchmarks'"),
-    ({"ent_study": {"cells": ["split_mnist/cl1"], "seeds": 1, "val_fraction": 0.1, "variants": [
-        {"name": "paper", "overrides": {}}]}}, "does not match"),
-    ({"ent_study": {"cells": ["split_mnist/cl3"], "seeds": 1, "val_fraction": 0.1, "variants": [
-        {"name": "long", "overrides": {"iterationz": 9}}]}}, "ent_study.variants.long: "),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"colour": "blue"}, "config error: unknown top-level key 'colour' (from "),
+        ({"benchmarks": {"split_mnist": {"seeds": "two"}}}, "'two' is not of type 'integer'"),
+        ({"benchmarks": {"split_mnist": {"overrides": {"iterations": 0}}}}, "'iterations': must be positive (> 0)"),
+        ({"benchmarks": {"split_mnist": {"overrides": {"batchsize": 64}}}}, "unknown config key 'batchsize'"),
+        ({"methods": ["hnet", "ewk"]}, "unknown method 'ewk'; valid: ["),
+        ({"benchmarks": {"cifar": {"seeds": 1, "scenarios": ["cl1"]}}}, "unknown benchmark 'cifar'"),
+        (
+            {"benchmarks": {"split_mnist": {"scenarios": ["cl2", "cl3"], "methods": ["hnet"]}}},
+            "benchmarks.split_mnist: method 'hnet' supports none of its scenarios",
+        ),
+        ({"benchmarks": {"regression": {"scenarios": ["cl3"]}}}, "'cl3' is not a scenario of regression"),
+        (
+            {
+                "ent_study": {
+                    "cells": ["cifar/cl3"],
+                    "seeds": 1,
+                    "val_fraction": 0.1,
+                    "variants": [{"name": "paper", "overrides": {}}],
+                }
+            },
+            "ent_study.cells: 'cifar/cl3' names benchmark 'cifar', which is not under 'benchmarks'",
+        ),
+        (
+            {
+                "ent_study": {
+                    "cells": ["split_mnist/cl1"],
+                    "seeds": 1,
+                    "val_fraction": 0.1,
+                    "variants": [{"name": "paper", "overrides": {}}],
+                }
+            },
+            "does not match",
+        ),
+        (
+            {
+                "ent_study": {
+                    "cells": ["split_mnist/cl3"],
+                    "seeds": 1,
+                    "val_fraction": 0.1,
+                    "variants": [{"name": "long", "overrides": {"iterationz": 9}}],
+                }
+            },
+            "ent_study.variants.long: ",
+        ),
+    ],
+)
 def test_config_mistakes_are_rejected_before_any_job(tmp_path, change, message):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(yaml.safe_dump(change))
@@ -257,8 +333,14 @@ def test_a_configuration_layered_over_quick_may_restrict_the_methods(tmp_path):
     common = ["-n", "--configfile", "config/quick.yaml", str(layer), "--config", f"results={tmp_path}/results"]
     counts = job_counts(snakemake(*common).stdout)
     assert counts["train"] > 0
-    layer.write_text(yaml.safe_dump({"methods": ["finetune"], "benchmarks": {"split_mnist": {"overrides": {
-        "fisher_samples": 300, "no_such_key": 1}}}}))
+    layer.write_text(
+        yaml.safe_dump(
+            {
+                "methods": ["finetune"],
+                "benchmarks": {"split_mnist": {"overrides": {"fisher_samples": 300, "no_such_key": 1}}},
+            }
+        )
+    )
     proc = snakemake(*common, check=False)
     assert proc.returncode != 0 and "unknown config key 'no_such_key'" in proc.stdout + proc.stderr
 
@@ -266,9 +348,21 @@ def test_a_configuration_layered_over_quick_may_restrict_the_methods(tmp_path):
 def test_failed_runs_do_not_stop_others_and_tables_show_them_through_n(synthetic_mnist, tmp_path):
     cfg = tmp_path / "failing.yaml"
     # ewc's penalty overflows to inf after the first task: both ewc runs diverge and fail.
-    cfg.write_text(yaml.safe_dump(workflow_config(
-        "failing", {"regression": {"seeds": 2, "scenarios": ["cl1"], "overrides": {"iterations": 20, "ewc_lambda": 1e300}}},
-        methods=["finetune", "ewc"])))
+    cfg.write_text(
+        yaml.safe_dump(
+            workflow_config(
+                "failing",
+                {
+                    "regression": {
+                        "seeds": 2,
+                        "scenarios": ["cl1"],
+                        "overrides": {"iterations": 20, "ewc_lambda": 1e300},
+                    }
+                },
+                methods=["finetune", "ewc"],
+            )
+        )
+    )
     args = ["--configfile", str(cfg), "--config", f"results={tmp_path}/results", "--cores", "2"]
     proc = snakemake(*args, check=False)
     assert proc.returncode != 0  # the failed jobs are reported as failed, the reason on the console...
@@ -285,20 +379,24 @@ def test_failed_runs_do_not_stop_others_and_tables_show_them_through_n(synthetic
 
 
 def readme_baseline() -> tuple[str, str]:
-    """The README's example baseline: (module path, its code), read from the README itself."""
-    text = (REPO / "README.md").read_text()
-    section = text.split("## Adding a baseline")[1]
-    path = re.search(r"For example `(baselines/\w+\.py)`", section).group(1)
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    return path, code
+    """The documented example baseline: (module path, its code), as docs/extending.md says: the
+    example file copied into baselines/."""
+    text = (REPO / "docs" / "extending.md").read_text()
+    example, path = re.search(r"Copy `(examples/\w+\.py)`[^`]*to `(baselines/\w+\.py)`", text).groups()
+    return path, (REPO / example).read_text()
 
 
 @pytest.fixture(scope="module")
 def repo_with_readme_baseline(tmp_path_factory):
     """A copy of this repository with the README's example baseline added exactly as it says."""
     root = tmp_path_factory.mktemp("repo")
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for f in files:
         src, dst = REPO / f, root / f
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -317,8 +415,7 @@ def repo_with_readme_baseline(tmp_path_factory):
 
 def snakemake_in(root, *args):
     env = {**os.environ, "PYTHONPATH": str(root)}
-    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=root, capture_output=True, text=True,
-                          env=env)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=root, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
@@ -340,24 +437,51 @@ def test_readme_baseline_is_scheduled_in_paper_and_quick_configurations(repo_wit
         out = snakemake_in(root, "-n", *extra, "--config", f"results={tmp_path}/results").stdout
         jobs = re.findall(rf"wildcards: run=runs/(\w+)/(\w+)/{name}/seed(\d+)", out)
         # the example supports every scenario of every (flat-input) benchmark
-        expected = sum(len(b["scenarios"]) * b["seeds"] for b in config["benchmarks"].values()
-                       if b.get("enabled", True) and name in b.get("methods", [name]))
+        expected = sum(
+            len(b["scenarios"]) * b["seeds"]
+            for b in config["benchmarks"].values()
+            if b.get("enabled", True) and name in b.get("methods", [name])
+        )
         assert len(jobs) == expected > 0, (configfile, len(jobs), expected)
 
 
 def test_readme_baseline_reaches_the_tables(repo_with_readme_baseline, synthetic_mnist, tmp_path):
     root, name = repo_with_readme_baseline
     cfg = tmp_path / "tiny.yaml"
-    cfg.write_text(yaml.safe_dump(workflow_config(
-        "readme-baseline", {"split_mnist": {"seeds": 1, "scenarios": ["cl1"],
-                                            "overrides": {"iterations": 10, "target_hidden": [20]}}},
-        methods=["finetune", name])))
-    snakemake_in(root, "--configfile", str(cfg), "--config", f"results={tmp_path}/results",
-                 f"data_dir={synthetic_mnist}", "--cores", "2")
+    cfg.write_text(
+        yaml.safe_dump(
+            workflow_config(
+                "readme-baseline",
+                {
+                    "split_mnist": {
+                        "seeds": 1,
+                        "scenarios": ["cl1"],
+                        "overrides": {"iterations": 10, "target_hidden": [20]},
+                    }
+                },
+                methods=["finetune", name],
+            )
+        )
+    )
+    snakemake_in(
+        root,
+        "--configfile",
+        str(cfg),
+        "--config",
+        f"results={tmp_path}/results",
+        f"data_dir={synthetic_mnist}",
+        "--cores",
+        "2",
+    )
     table = pd.read_csv(tmp_path / "results" / "tables" / "split_mnist_final.csv", index_col=0)
     assert name in table.index and "(n=1)" in table.loc[name, "split_mnist CL1"]
-    listed = subprocess.run([sys.executable, "-m", "hnet", "list"], cwd=root, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(root)}).stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "hnet", "list"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    ).stdout
     assert f'"{name}"' in listed
 
 
@@ -366,8 +490,10 @@ def test_a_package_of_ones_own_adds_methods_through_an_entry_point(tmp_path):
     (site / "my_baselines").mkdir(parents=True)
     (site / "my_baselines" / "__init__.py").write_text("")
     (site / "my_baselines" / "still.py").write_text(
-        "from hnet.core import TargetNetMethod\n\n\nclass Still(TargetNetMethod):\n    name = \"still\"\n\n"
-        "    def train_step(self, x, y, task_ids, seen):\n        return self.task_loss(x, y, task_ids, seen).detach()\n")
+        'from hnet.core import TargetNetMethod\n\n\nclass Still(TargetNetMethod):\n    name = "still"\n\n'
+        "    def train_step(self, x, y, task_ids, seen):\n"
+        "        return self.task_loss(x, y, task_ids, seen).detach()\n"
+    )
     dist = site / "my_baselines-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-baselines\nVersion: 0.1\n")
@@ -385,18 +511,42 @@ def test_a_dataset_in_a_folder_the_user_names_is_read_in_place_and_checked_first
     flat = flat_gzipped_copy(source, tmp_path / "fashion-mnist", "FashionMNIST")
     before = listing(flat)
     cfg = tmp_path / "named.yaml"
-    cfg.write_text(yaml.safe_dump(workflow_config(
-        "named-data", {"split_mnist": {"seeds": 1, "scenarios": ["cl1"], "datasets": ["fashion_mnist"],
-                                       "overrides": {"iterations": 5, "target_hidden": [8]}}},
-        methods=["finetune"], dataset_dirs={"fashion_mnist": str(flat)})))
-    args = ["--configfile", str(cfg), "--config", f"results={tmp_path}/results", f"data_dir={tmp_path}/no-data",
-            "--cores", "2"]
+    cfg.write_text(
+        yaml.safe_dump(
+            workflow_config(
+                "named-data",
+                {
+                    "split_mnist": {
+                        "seeds": 1,
+                        "scenarios": ["cl1"],
+                        "datasets": ["fashion_mnist"],
+                        "overrides": {"iterations": 5, "target_hidden": [8]},
+                    }
+                },
+                methods=["finetune"],
+                dataset_dirs={"fashion_mnist": str(flat)},
+            )
+        )
+    )
+    args = [
+        "--configfile",
+        str(cfg),
+        "--config",
+        f"results={tmp_path}/results",
+        f"data_dir={tmp_path}/no-data",
+        "--cores",
+        "2",
+    ]
     assert not any(rule.startswith("download") for rule in job_counts(snakemake(*args, "-n").stdout))
     snakemake(*args)
-    run = json.loads((tmp_path / "results" / "runs" / "split_mnist-fashion_mnist" / "cl1" / "finetune" / "seed1" /
-                      "metrics.json").read_text())
+    run = json.loads(
+        (
+            tmp_path / "results" / "runs" / "split_mnist-fashion_mnist" / "cl1" / "finetune" / "seed1" / "metrics.json"
+        ).read_text()
+    )
     assert run["dataset"] == "fashion_mnist" and run["provenance"]["data"]["folders"] == {
-        "fashion_mnist": str(flat.resolve())}
+        "fashion_mnist": str(flat.resolve())
+    }
     assert listing(flat) == before and not (tmp_path / "no-data").exists()
     (flat / "t10k-labels-idx1-ubyte.gz").unlink()
     proc = snakemake(*args, "-n", check=False)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
-import re
 import subprocess
 import sys
 import threading
@@ -25,10 +25,17 @@ from tests.test_workflow import job_counts, snakemake
 
 SMALL = workflow_config(
     "trust-test",
-    {"regression": {"seeds": 2, "scenarios": ["cl1"], "overrides": {"iterations": 40}},
-     "split_mnist": {"seeds": 1, "scenarios": ["cl1"], "methods": ["finetune"],
-                     "overrides": {"iterations": 10, "target_hidden": [16]}}},
-    methods=["hnet", "finetune"])
+    {
+        "regression": {"seeds": 2, "scenarios": ["cl1"], "overrides": {"iterations": 40}},
+        "split_mnist": {
+            "seeds": 1,
+            "scenarios": ["cl1"],
+            "methods": ["finetune"],
+            "overrides": {"iterations": 10, "target_hidden": [16]},
+        },
+    },
+    methods=["hnet", "finetune"],
+)
 
 
 def write_config(path, cfg):
@@ -47,8 +54,11 @@ def small_run(synthetic_mnist, tmp_path_factory):
 
 def scheduled(output: str, rule: str = "train") -> list[str]:
     """The output paths of the scheduled jobs of one rule in a dry run."""
-    return [block.split("output: ")[1].split("\n")[0].split(",")[0] for block in output.split("\nrule ")[1:]
-            if block.startswith(f"{rule}:")]
+    return [
+        block.split("output: ")[1].split("\n")[0].split(",")[0]
+        for block in output.split("\nrule ")[1:]
+        if block.startswith(f"{rule}:")
+    ]
 
 
 def test_a_second_run_does_nothing(small_run):
@@ -97,12 +107,22 @@ def test_a_run_from_another_configuration_is_refused_and_listed(small_run):
     run.write_text(json.dumps(m))
     proc = snakemake("--configfile", str(root / "small.yaml"), *common, "--forcerun", "aggregate", check=False)
     assert proc.returncode != 0
-    assert f"ERROR 1 run(s) were produced under another configuration than this one (fingerprint differs): {run}" \
+    assert (
+        f"ERROR 1 run(s) were produced under another configuration than this one (fingerprint differs): {run}"
         in proc.stdout + proc.stderr
+    )
     tables = root / "results" / "tables"  # every table the refused aggregation writes is removed, in every format
     assert not [p for p in tables.glob("*") if p.suffix in (".csv", ".md", ".tex")], sorted(tables.glob("*"))
-    snakemake("--configfile", str(root / "small.yaml"), *common[:-2], "on_missing_runs=skip", "--cores", "2",
-              "--forcerun", "aggregate")
+    snakemake(
+        "--configfile",
+        str(root / "small.yaml"),
+        *common[:-2],
+        "on_missing_runs=skip",
+        "--cores",
+        "2",
+        "--forcerun",
+        "aggregate",
+    )
     report = (root / "results" / "report.md").read_text()
     assert "**1 run(s) excluded**" in report and str(run) in report
     table = pd.read_csv(root / "results" / "tables" / "regression_final.csv", index_col=0)
@@ -111,7 +131,9 @@ def test_a_run_from_another_configuration_is_refused_and_listed(small_run):
 
 def test_provenance_in_runs_and_report(small_run):
     root, _ = small_run
-    m = json.loads((root / "results" / "runs" / "split_mnist" / "cl1" / "finetune" / "seed1" / "metrics.json").read_text())
+    m = json.loads(
+        (root / "results" / "runs" / "split_mnist" / "cl1" / "finetune" / "seed1" / "metrics.json").read_text()
+    )
     prov = m["provenance"]
     assert prov["code"]["hnet"] and prov["code"]["torch"] and "commit" in prov["code"] and "dirty" in prov["code"]
     assert m["dataset"] == "mnist" and len(prov["data"]["files"]) == 4
@@ -127,13 +149,27 @@ def test_another_dataset_is_filed_and_compared_apart(synthetic_mnist, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(synthetic_mnist, data)
     make_synthetic_mnist(data, seed=5, folder="FashionMNIST")
-    cfg = write_config(tmp_path / "fashion.yaml", workflow_config(
-        "fashion", {"split_mnist": {"seeds": 1, "scenarios": ["cl1"], "datasets": ["mnist", "fashion_mnist"],
-                                    "overrides": {"iterations": 10, "target_hidden": [16]}}},
-        methods=["finetune"]))
+    cfg = write_config(
+        tmp_path / "fashion.yaml",
+        workflow_config(
+            "fashion",
+            {
+                "split_mnist": {
+                    "seeds": 1,
+                    "scenarios": ["cl1"],
+                    "datasets": ["mnist", "fashion_mnist"],
+                    "overrides": {"iterations": 10, "target_hidden": [16]},
+                }
+            },
+            methods=["finetune"],
+        ),
+    )
     snakemake("--configfile", str(cfg), "--config", f"results={tmp_path}/results", f"data_dir={data}", "--cores", "2")
-    fashion = json.loads((tmp_path / "results" / "runs" / "split_mnist-fashion_mnist" / "cl1" / "finetune" / "seed1"
-                          / "metrics.json").read_text())
+    fashion = json.loads(
+        (
+            tmp_path / "results" / "runs" / "split_mnist-fashion_mnist" / "cl1" / "finetune" / "seed1" / "metrics.json"
+        ).read_text()
+    )
     assert fashion["dataset"] == "fashion_mnist" and fashion["config"]["dataset"] == "fashion_mnist"
     assert all(k.startswith("FashionMNIST/raw/") for k in fashion["provenance"]["data"]["files"])
     table = pd.read_csv(tmp_path / "results" / "tables" / "table1_final.csv", index_col=0)
@@ -146,21 +182,50 @@ def test_another_dataset_is_filed_and_compared_apart(synthetic_mnist, tmp_path):
 def test_a_hard_killed_workflow_finishes_with_the_same_tables(synthetic_mnist, tmp_path):
     """kill -9 of snakemake (and its jobs) mid-DAG, `snakemake --unlock`, the same command again: the
     tables equal an uninterrupted run's, finished runs are kept and killed runs resume."""
-    cfg = write_config(tmp_path / "kill.yaml", workflow_config(
-        "kill", {"permuted_mnist": {"seeds": 2, "scenarios": ["cl1"],
-                                    "overrides": {"n_tasks": 4, "iterations": 150, "target_hidden": [32],
-                                                  "hnet_hidden": [8], "emb_dim": 4, "chunk_emb_dim": 4,
-                                                  "chunk_size": 4000}}},
-        methods=["hnet", "finetune"]))
+    cfg = write_config(
+        tmp_path / "kill.yaml",
+        workflow_config(
+            "kill",
+            {
+                "permuted_mnist": {
+                    "seeds": 2,
+                    "scenarios": ["cl1"],
+                    "overrides": {
+                        "n_tasks": 4,
+                        "iterations": 150,
+                        "target_hidden": [32],
+                        "hnet_hidden": [8],
+                        "emb_dim": 4,
+                        "chunk_emb_dim": 4,
+                        "chunk_size": 4000,
+                    },
+                }
+            },
+            methods=["hnet", "finetune"],
+        ),
+    )
 
     def args(results):
-        return ["--configfile", str(cfg), "--config", f"results={results}", f"data_dir={synthetic_mnist}",
-                "--cores", "2"]
+        return [
+            "--configfile",
+            str(cfg),
+            "--config",
+            f"results={results}",
+            f"data_dir={synthetic_mnist}",
+            "--cores",
+            "2",
+        ]
 
     snakemake(*args(tmp_path / "whole"))
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "snakemake", *args(killed)], cwd=REPO, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args(killed)],
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()

@@ -18,9 +18,27 @@ import pandas as pd
 
 from hnet.core import metrics
 
-RUN_COLUMNS = ["benchmark", "scenario", "method", "seed", "metric", "task", "final", "during",
-               "final_mean", "during_mean", "bwt", "forgetting", "wall_time_s", "iterations_per_s", "device",
-               "dataset", "commit", "dirty", "data_sha256"]
+RUN_COLUMNS = [
+    "benchmark",
+    "scenario",
+    "method",
+    "seed",
+    "metric",
+    "task",
+    "final",
+    "during",
+    "final_mean",
+    "during_mean",
+    "bwt",
+    "forgetting",
+    "wall_time_s",
+    "iterations_per_s",
+    "device",
+    "dataset",
+    "commit",
+    "dirty",
+    "data_sha256",
+]
 SCHEMA_PATH = Path(__file__).with_name("metrics.schema.json")
 
 
@@ -50,13 +68,22 @@ def load_run(path: str | Path) -> dict:
     matrix = [[math.nan if v is None else v for v in row] for row in m["matrix"]]
     prov = m.get("provenance", {})
     files = prov.get("data", {}).get("files", {})
-    data_sha = (hashlib.sha256("".join(f"{k}:{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()[:16]
-                if files else None)
-    return {**m, "matrix": matrix, **metrics.summarize(matrix, m["metric"]),
-            # runs are filed under their label: the benchmark, and the dataset when not the default one
-            "benchmark": m.get("label") or m["benchmark"], "dataset": m.get("dataset"),
-            "commit": prov.get("code", {}).get("commit"), "dirty": prov.get("code", {}).get("dirty"),
-            "data_sha256": data_sha}
+    data_sha = (
+        hashlib.sha256("".join(f"{k}:{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()[:16]
+        if files
+        else None
+    )
+    return {
+        **m,
+        "matrix": matrix,
+        **metrics.summarize(matrix, m["metric"]),
+        # runs are filed under their label: the benchmark, and the dataset when not the default one
+        "benchmark": m.get("label") or m["benchmark"],
+        "dataset": m.get("dataset"),
+        "commit": prov.get("code", {}).get("commit"),
+        "dirty": prov.get("code", {}).get("dirty"),
+        "data_sha256": data_sha,
+    }
 
 
 def screen_runs(paths: Iterable[str | Path], expected: dict[str, str]) -> tuple[list[str], list[dict]]:
@@ -72,8 +99,14 @@ def screen_runs(paths: Iterable[str | Path], expected: dict[str, str]) -> tuple[
         if got == want:
             kept.append(path)
         else:
-            excluded.append({"run": path, "recorded": got, "expected": want,
-                             "reason": "no fingerprint recorded" if got is None else "configuration differs"})
+            excluded.append(
+                {
+                    "run": path,
+                    "recorded": got,
+                    "expected": want,
+                    "reason": "no fingerprint recorded" if got is None else "configuration differs",
+                }
+            )
     return kept, excluded
 
 
@@ -85,8 +118,16 @@ def read_runs(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, 
         key = {k: m[k] for k in ("benchmark", "scenario", "method", "seed")}
         during = m["during"] or [math.nan] * len(m["final"])
         for i, (fin, dur) in enumerate(zip(m["final"], during)):
-            runs.append({**key, "metric": m["metric"], "task": i + 1, "final": fin, "during": dur,
-                         **{k: m.get(k) for k in RUN_COLUMNS[8:]}})
+            runs.append(
+                {
+                    **key,
+                    "metric": m["metric"],
+                    "task": i + 1,
+                    "final": fin,
+                    "during": dur,
+                    **{k: m.get(k) for k in RUN_COLUMNS[8:]},
+                }
+            )
         for t, row in enumerate(m["matrix"]):
             for i, v in enumerate(row):
                 if not math.isnan(v):
@@ -97,10 +138,11 @@ def read_runs(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, 
     runs_df = pd.DataFrame(runs, columns=RUN_COLUMNS)
     for col in ("final", "during", "final_mean", "during_mean", "bwt", "forgetting"):
         runs_df[col] = pd.to_numeric(runs_df[col], errors="coerce")
-    return (runs_df, pd.DataFrame(cells, columns=["benchmark", "scenario", "method", "seed", "trained", "task",
-                                                  "value", "rows"]),
-            pd.DataFrame(preds, columns=["benchmark", "scenario", "method", "seed", "task", "x", "y_true",
-                                         "y_pred"]))
+    return (
+        runs_df,
+        pd.DataFrame(cells, columns=["benchmark", "scenario", "method", "seed", "trained", "task", "value", "rows"]),
+        pd.DataFrame(preds, columns=["benchmark", "scenario", "method", "seed", "task", "x", "y_true", "y_pred"]),
+    )
 
 
 def sem(values: pd.Series) -> float:
@@ -112,8 +154,13 @@ def per_run(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per run with its scalar summaries."""
     keys = ["benchmark", "scenario", "method", "seed"]
     return runs.groupby(keys, as_index=False).agg(
-        metric=("metric", "first"), final_mean=("final_mean", "first"), during_mean=("during_mean", "first"),
-        bwt=("bwt", "first"), forgetting=("forgetting", "first"), wall_time_s=("wall_time_s", "first"))
+        metric=("metric", "first"),
+        final_mean=("final_mean", "first"),
+        during_mean=("during_mean", "first"),
+        bwt=("bwt", "first"),
+        forgetting=("forgetting", "first"),
+        wall_time_s=("wall_time_s", "first"),
+    )
 
 
 def summary(runs: pd.DataFrame, quantity: str = "final_mean") -> pd.DataFrame:
@@ -135,8 +182,12 @@ def _cell(mean, s, n, metric, expected=None) -> str:
     return f"{text} ({count})"
 
 
-def table(runs: pd.DataFrame, quantity: str, method_order: list[str] | None = None,
-          expected: dict[tuple[str, str, str], int] | None = None) -> pd.DataFrame:
+def table(
+    runs: pd.DataFrame,
+    quantity: str,
+    method_order: list[str] | None = None,
+    expected: dict[tuple[str, str, str], int] | None = None,
+) -> pd.DataFrame:
     """Paper Table 1 layout: rows methods, columns benchmark/scenario, cells 'mean ± SEM (n=k)'.
 
     ``expected`` maps (benchmark, scenario, method) to the configured number of seeds; cells with
@@ -152,8 +203,7 @@ def table(runs: pd.DataFrame, quantity: str, method_order: list[str] | None = No
     else:
         s["expected"] = None
     s["column"] = s["benchmark"] + " " + s["scenario"].str.upper()
-    s["cell"] = [_cell(m, e, n, k, x) for m, e, n, k, x in zip(s["mean"], s["sem"], s["n"], s["metric"],
-                                                                s["expected"])]
+    s["cell"] = [_cell(m, e, n, k, x) for m, e, n, k, x in zip(s["mean"], s["sem"], s["n"], s["metric"], s["expected"])]
     wide = s.pivot(index="method", columns="column", values="cell").fillna("—")
     order = [m for m in (method_order or []) if m in wide.index] + sorted(set(wide.index) - set(method_order or []))
     return wide.loc[order]
@@ -163,8 +213,7 @@ def write_table(df: pd.DataFrame, stem: str | Path, caption: str) -> None:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(stem.with_suffix(".csv"))
-    md = [f"**{caption}**", "", "| method | " + " | ".join(df.columns) + " |",
-          "|---|" + "---|" * len(df.columns)]
+    md = [f"**{caption}**", "", "| method | " + " | ".join(df.columns) + " |", "|---|" + "---|" * len(df.columns)]
     md += [f"| {idx} | " + " | ".join(map(str, row)) + " |" for idx, row in df.iterrows()]
     stem.with_suffix(".md").write_text("\n".join(md) + "\n")
     tex = df.to_latex(caption=caption, escape=True).replace("±", r"$\pm$")

@@ -11,8 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from hnet.analysis.aggregate import sem  # noqa: E402
 
@@ -29,8 +29,7 @@ def _save(fig, png: str | Path, pdf: str | Path) -> None:
 def _grid(n: int, width: float = 3.6, height: float = 3.0):
     cols = min(n, 4)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
@@ -57,7 +56,7 @@ def regression_fits(preds: pd.DataFrame, png, pdf, order: list[str]) -> None:
             truth = g["y_true"].first().values
             mean, lo, hi = g["y_pred"].mean().values, g["y_pred"].min().values, g["y_pred"].max().values
             ax.plot(x, truth, color="black", lw=1, ls="--", label="ground truth" if task == 1 else None)
-            line, = ax.plot(x, mean, lw=1.8, label=f"task {task}")
+            (line,) = ax.plot(x, mean, lw=1.8, label=f"task {task}")
             ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.25, lw=0)
         n = d["seed"].nunique()
         ax.set_title(f"{method} (n={n} seed{'s' if n != 1 else ''})")
@@ -77,8 +76,7 @@ class Tables:
     matrices: pd.DataFrame
 
 
-def accuracy_heatmaps(tables: Tables, benchmark: str, scenario: str, png, pdf, order: list[str],
-                      metric: str) -> None:
+def accuracy_heatmaps(tables: Tables, benchmark: str, scenario: str, png, pdf, order: list[str], metric: str) -> None:
     """Mean accuracy matrix A[t][i] per method (rows: after training task t; columns: task i)."""
     d = _panel(tables.matrices, benchmark, scenario)
     methods = _methods(d, order)
@@ -94,11 +92,19 @@ def accuracy_heatmaps(tables: Tables, benchmark: str, scenario: str, png, pdf, o
         if t <= 10:
             for (r, c), v in np.ndenumerate(mat.values):
                 if np.isfinite(v):
-                    ax.text(c, r, f"{v:.0f}" if metric == "accuracy" else f"{v:.2g}", ha="center", va="center",
-                            fontsize=6, color="white" if (metric == "accuracy" and v < 60) else "black")
+                    ax.text(
+                        c,
+                        r,
+                        f"{v:.0f}" if metric == "accuracy" else f"{v:.2g}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if (metric == "accuracy" and v < 60) else "black",
+                    )
         ax.set_xticks(range(t), [str(c) for c in mat.columns], fontsize=7)
-        ax.set_yticks(range(mat.shape[0]), [("all" if dm["rows"].iloc[0] == 1 else str(r)) for r in mat.index],
-                      fontsize=7)
+        ax.set_yticks(
+            range(mat.shape[0]), [("all" if dm["rows"].iloc[0] == 1 else str(r)) for r in mat.index], fontsize=7
+        )
         ax.set_xlabel("evaluated task")
         ax.set_ylabel("after training task")
         ax.set_title(f"{method} (n={dm['seed'].nunique()})", fontsize=9)
@@ -108,8 +114,7 @@ def accuracy_heatmaps(tables: Tables, benchmark: str, scenario: str, png, pdf, o
     _save(fig, png, pdf)
 
 
-def final_curves(tables: Tables, benchmark: str, scenario: str, png, pdf, order: list[str],
-                 metric: str) -> None:
+def final_curves(tables: Tables, benchmark: str, scenario: str, png, pdf, order: list[str], metric: str) -> None:
     """Fig. 3a form: score on each task after learning all tasks, mean ± SEM over seeds."""
     d = _panel(tables.runs, benchmark, scenario)
     fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
@@ -126,8 +131,7 @@ def final_curves(tables: Tables, benchmark: str, scenario: str, png, pdf, order:
     _save(fig, png, pdf)
 
 
-def final_vs_during(tables: Tables, benchmark: str, scenario: str, png, pdf, order: list[str],
-                    metric: str) -> None:
+def final_vs_during(tables: Tables, benchmark: str, scenario: str, png, pdf, order: list[str], metric: str) -> None:
     """Per task: score right after learning it (during) beside the score after all tasks (final)."""
     d = _panel(tables.runs, benchmark, scenario)
     methods = _methods(d, order)
@@ -139,8 +143,15 @@ def final_vs_during(tables: Tables, benchmark: str, scenario: str, png, pdf, ord
             mean = g[col].mean().values
             if np.all(np.isnan(mean)):
                 continue  # joint training has no 'during' scores
-            ax.bar(tasks + offset, mean, width=0.4, yerr=g[col].apply(sem).fillna(0).values, color=colour,
-                   label=col, capsize=1.5)
+            ax.bar(
+                tasks + offset,
+                mean,
+                width=0.4,
+                yerr=g[col].apply(sem).fillna(0).values,
+                color=colour,
+                label=col,
+                capsize=1.5,
+            )
         ax.set_title(method, fontsize=9)
         ax.set_xlabel("task")
         ax.set_ylabel(LABELS[metric])
@@ -164,10 +175,16 @@ class PanelFigure:
 # The one table of per-panel figures: the workflow's rule, its wildcard constraint, its targets and
 # the report's captions all read it. A new figure kind is one function and one entry here.
 FIGURES: dict[str, PanelFigure] = {
-    "accuracy_matrix": PanelFigure(accuracy_heatmaps, "Mean score matrix A[t][i] per method (row: after training "
-                                   "task t; column: task i)."),
-    "final_per_task": PanelFigure(final_curves, "Score on every task after learning all tasks, mean ± SEM over "
-                                  "seeds (the form of the paper's Fig. 3a)."),
-    "final_vs_during": PanelFigure(final_vs_during, "Each task's score right after learning it (during) beside its "
-                                   "score after all tasks (final), mean ± SEM over seeds."),
+    "accuracy_matrix": PanelFigure(
+        accuracy_heatmaps, "Mean score matrix A[t][i] per method (row: after training task t; column: task i)."
+    ),
+    "final_per_task": PanelFigure(
+        final_curves,
+        "Score on every task after learning all tasks, mean ± SEM over seeds (the form of the paper's Fig. 3a).",
+    ),
+    "final_vs_during": PanelFigure(
+        final_vs_during,
+        "Each task's score right after learning it (during) beside its "
+        "score after all tasks (final), mean ± SEM over seeds.",
+    ),
 }

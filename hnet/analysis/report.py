@@ -13,8 +13,11 @@ from hnet.analysis.aggregate import sem, summary
 def reproduced(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean/SEM/n for every quantity the reference data can name (final_mean, final_task<i>)."""
     rows = [summary(runs, "final_mean").assign(quantity="final_mean")]
-    per_task = runs.groupby(["benchmark", "scenario", "method", "task"]).agg(
-        mean=("final", "mean"), sem=("final", sem), n=("final", "count"), metric=("metric", "first")).reset_index()
+    per_task = (
+        runs.groupby(["benchmark", "scenario", "method", "task"])
+        .agg(mean=("final", "mean"), sem=("final", sem), n=("final", "count"), metric=("metric", "first"))
+        .reset_index()
+    )
     per_task["quantity"] = "final_task" + per_task["task"].astype(str)
     rows.append(per_task.drop(columns="task"))
     return pd.concat(rows, ignore_index=True)
@@ -46,34 +49,58 @@ def authors_reference(authors: pd.DataFrame | None, runs: pd.DataFrame) -> pd.Da
         theirs = set(g["data_sha256"].dropna())
         if shas.get((b, sc, m)) != theirs:
             continue
-        rows.append({"benchmark": b, "scenario": sc, "method": m, "quantity": "final_mean",
-                     "ref": g["final_mean"].mean(), "ref_sem": sem(g["final_mean"]), "ref_n": len(g),
-                     "ref_generated": not theirs})
+        rows.append(
+            {
+                "benchmark": b,
+                "scenario": sc,
+                "method": m,
+                "quantity": "final_mean",
+                "ref": g["final_mean"].mean(),
+                "ref_sem": sem(g["final_mean"]),
+                "ref_n": len(g),
+                "ref_generated": not theirs,
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
-def build_report(runs: pd.DataFrame, published: pd.DataFrame, tol: dict, config_name: str,
-                 expected_seeds: dict[str, int], authors: pd.DataFrame | None = None, verdicts: bool = True,
-                 preamble: str = "") -> str:
+def build_report(
+    runs: pd.DataFrame,
+    published: pd.DataFrame,
+    tol: dict,
+    config_name: str,
+    expected_seeds: dict[str, int],
+    authors: pd.DataFrame | None = None,
+    verdicts: bool = True,
+    preamble: str = "",
+) -> str:
     """Every reproduced number beside the published one and the authors' code on the same data; the
     verdict compares with the authors' code where it ran on the same data, else with the paper."""
     rep = reproduced(runs)
     keys = ["benchmark", "scenario", "method", "quantity"]
     ref = authors_reference(authors, runs)
     cells = published[keys].merge(ref[keys], how="outer").drop_duplicates()
-    merged = (cells.merge(published, on=keys, how="left").merge(ref, on=keys, how="left")
-              .merge(rep, on=keys, how="left", suffixes=("_pub", "")))
-    verdict_note = ("Verdicts compare with the authors' code on the same data where it exists, else with the "
-                    "published number." if verdicts else
-                    "**No verdicts: this configuration's runs are shortened smoke tests, not comparable with "
-                    "the published numbers or the authors' code.**")
+    merged = (
+        cells.merge(published, on=keys, how="left")
+        .merge(ref, on=keys, how="left")
+        .merge(rep, on=keys, how="left", suffixes=("_pub", ""))
+    )
+    verdict_note = (
+        "Verdicts compare with the authors' code on the same data where it exists, else with the published number."
+        if verdicts
+        else "**No verdicts: this configuration's runs are shortened smoke tests, not comparable with "
+        "the published numbers or the authors' code.**"
+    )
     lines = [
-        "# Reproduction report", "",
+        "# Reproduction report",
+        "",
         f"Configuration: `{config_name}`. Reproduced: mean ± SEM over seeds (n = finished runs / configured). "
         f"Tolerance: accuracy within max({tol['accuracy_points']} points, 2 x combined SEM); "
-        f"MSE within a factor {tol['mse_factor']}. {verdict_note}", "",
+        f"MSE within a factor {tol['mse_factor']}. {verdict_note}",
+        "",
         *([preamble] if preamble else []),
-        "## Reproduced beside published", "",
+        "## Reproduced beside published",
+        "",
         "| benchmark | scenario | method | quantity | published | authors' code, same data | reproduced | n | "
         "difference | within tolerance | compared with | source |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -89,22 +116,40 @@ def build_report(runs: pd.DataFrame, published: pd.DataFrame, tol: dict, config_
         has_ref = not pd.isna(r.ref)
         target, target_sem = (r.ref, (nan if pd.isna(r.ref_sem) else r.ref_sem)) if has_ref else (pub, pub_sem)
         against = "authors' code" if has_ref else "published"
-        ok = "not comparable" if not verdicts else ("yes" if within(target, target_sem, r.mean, rep_sem, metric, tol)
-                                                     else "**no**")
-        ref_text = (fmt(r.ref, nan if pd.isna(r.ref_sem) else r.ref_sem, metric) + f" (n={int(r.ref_n)}"
-                    + (", generated data" if r.ref_generated else "") + ")") if has_ref else "—"
-        lines.append(f"| {r.benchmark} | {r.scenario.upper()} | {r.method} | {r.quantity} | {fmt(pub, pub_sem, metric)} | "
-                     f"{ref_text} | {fmt(r.mean, rep_sem, metric)} | {int(r.n)}/{expected_seeds.get(r.benchmark, '?')} | "
-                     f"{r.mean - target:+.4g} | {ok} | {against} | {'' if pd.isna(r.source) else r.source} |")
+        ok = (
+            "not comparable"
+            if not verdicts
+            else ("yes" if within(target, target_sem, r.mean, rep_sem, metric, tol) else "**no**")
+        )
+        ref_text = (
+            (
+                fmt(r.ref, nan if pd.isna(r.ref_sem) else r.ref_sem, metric)
+                + f" (n={int(r.ref_n)}"
+                + (", generated data" if r.ref_generated else "")
+                + ")"
+            )
+            if has_ref
+            else "—"
+        )
+        lines.append(
+            f"| {r.benchmark} | {r.scenario.upper()} | {r.method} | {r.quantity} | {fmt(pub, pub_sem, metric)} | "
+            f"{ref_text} | {fmt(r.mean, rep_sem, metric)} | {int(r.n)}/{expected_seeds.get(r.benchmark, '?')} | "
+            f"{r.mean - target:+.4g} | {ok} | {against} | {'' if pd.isna(r.source) else r.source} |"
+        )
     lines += ["", "## Published numbers without a reproduced counterpart in this configuration", ""]
-    lines += [f"- {r.benchmark} {r.scenario.upper()} {r.method} {r.quantity}: {r.value} ({r.source})"
-              for r in missing if not pd.isna(r.value)] or ["- none"]
+    lines += [
+        f"- {r.benchmark} {r.scenario.upper()} {r.method} {r.quantity}: {r.value} ({r.source})"
+        for r in missing
+        if not pd.isna(r.value)
+    ] or ["- none"]
     pub_keys = set(map(tuple, published[keys].values)) | set(map(tuple, ref[keys].values))
     own = rep[(rep["quantity"] == "final_mean")]
     unmatched = [r for r in own.itertuples() if (r.benchmark, r.scenario, r.method, r.quantity) not in pub_keys]
     lines += ["", "## Reproduced cells with no published counterpart", ""]
-    lines += [f"- {r.benchmark} {r.scenario.upper()} {r.method}: final mean {fmt(r.mean, r.sem, r.metric)} "
-              f"(n={r.n})" for r in unmatched] or ["- none"]
+    lines += [
+        f"- {r.benchmark} {r.scenario.upper()} {r.method}: final mean {fmt(r.mean, r.sem, r.metric)} (n={r.n})"
+        for r in unmatched
+    ] or ["- none"]
     return "\n".join(lines) + "\n"
 
 
@@ -112,8 +157,10 @@ def provenance_section(runs: pd.DataFrame, excluded: pd.DataFrame) -> str:
     """What the numbers come from: distinct code commits and data checksums, and runs left out."""
     per_run = runs.drop_duplicates(["benchmark", "scenario", "method", "seed"])
     lines = ["## Provenance", ""]
-    code = per_run.assign(commit=per_run["commit"].fillna("(not a git checkout)"),
-                          dirty=per_run["dirty"].map({True: "uncommitted changes", False: "clean"}).fillna("—"))
+    code = per_run.assign(
+        commit=per_run["commit"].fillna("(not a git checkout)"),
+        dirty=per_run["dirty"].map({True: "uncommitted changes", False: "clean"}).fillna("—"),
+    )
     for (commit, dirty), n in code.groupby(["commit", "dirty"]).size().items():
         lines.append(f"- code `{commit}` ({dirty}): {n} run(s)")
     data = per_run.dropna(subset=["data_sha256"])
@@ -124,31 +171,54 @@ def provenance_section(runs: pd.DataFrame, excluded: pd.DataFrame) -> str:
         lines.append(f"- generated data (no files) or no record: {n_generated} run(s)")
     if len(excluded):
         lines += ["", f"**{len(excluded)} run(s) excluded** (recorded under another configuration than this one):"]
-        lines += [f"- `{r.run}`: {r.reason} (recorded {r.recorded}, expected {r.expected})"
-                  for r in excluded.itertuples()]
+        lines += [
+            f"- `{r.run}`: {r.reason} (recorded {r.recorded}, expected {r.expected})" for r in excluded.itertuples()
+        ]
     return "\n".join(lines) + "\n\n"
 
 
-SWEEPS_INTRO = ("\n## Sweeps\n\nEach point is an ordinary run per seed (`results/sweeps/<sweep>/<point>/`); "
-                "figures in `results/figures/sweeps/`.\n\n")
+SWEEPS_INTRO = (
+    "\n## Sweeps\n\nEach point is an ordinary run per seed (`results/sweeps/<sweep>/<point>/`); "
+    "figures in `results/figures/sweeps/`.\n\n"
+)
 EMBEDDING_GRID_INTRO = (
     "\n## The task-embedding space (the paper's Fig. 4)\n\nFigure: `figures/embedding_grid.png`. The paper's claims: "
     "high accuracy with 2-D embeddings; the region that solves an early task contains later embeddings (transfer); "
-    "the last task's high-accuracy region is finite and older embeddings stay above chance. Measured here:\n\n")
+    "the last task's high-accuracy region is finite and older embeddings stay above chance. Measured here:\n\n"
+)
 SPLIT_CIFAR_INTRO = (
     "\n## Split CIFAR-10/100 (the paper's Fig. 5)\n\nThe paper's Fig. 5 gives these numbers only as a plot, which "
     "could not be read here: `config/reference/published.csv` has no split CIFAR values, so there is no verdict, "
-    "only the measured numbers (figure: `figures/split_cifar_fig5.png`).\n\n")
+    "only the measured numbers (figure: `figures/split_cifar_fig5.png`).\n\n"
+)
 
 
-def assemble_report(runs: pd.DataFrame, excluded: pd.DataFrame, published: pd.DataFrame, authors: pd.DataFrame,
-                    tol: dict, config_name: str, expected_seeds: dict[str, int], verdicts: bool,
-                    ent_section: str = "", sweeps: list[str] = (), embedding_grid: list[str] = (),
-                    split_cifar: list[str] = ()) -> str:
+def assemble_report(
+    runs: pd.DataFrame,
+    excluded: pd.DataFrame,
+    published: pd.DataFrame,
+    authors: pd.DataFrame,
+    tol: dict,
+    config_name: str,
+    expected_seeds: dict[str, int],
+    verdicts: bool,
+    ent_section: str = "",
+    sweeps: list[str] = (),
+    embedding_grid: list[str] = (),
+    split_cifar: list[str] = (),
+) -> str:
     """The whole report in its order: header, provenance, the comparison, then the studies' sections
     (the HNET+ENT study, sweeps, Fig. 4, Fig. 5's table), each given as Markdown text."""
-    text = build_report(runs, published, tol, config_name, expected_seeds, authors, verdicts,
-                        preamble=provenance_section(runs, excluded))
+    text = build_report(
+        runs,
+        published,
+        tol,
+        config_name,
+        expected_seeds,
+        authors,
+        verdicts,
+        preamble=provenance_section(runs, excluded),
+    )
     text += ent_section
     if sweeps:
         text += SWEEPS_INTRO + "\n".join(sweeps)

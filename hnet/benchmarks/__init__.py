@@ -57,8 +57,12 @@ class BenchmarkSpec:
         return list(self.reads)
 
 
-DATA_SEED = Setting(42, "seed of everything drawn when the data is built (permutations, generated data, "
-                       "validation splits): the same for every training seed, as in the paper", type="int")
+DATA_SEED = Setting(
+    42,
+    "seed of everything drawn when the data is built (permutations, generated data, "
+    "validation splits): the same for every training seed, as in the paper",
+    type="int",
+)
 
 
 def _n_tasks(default: int, what: str) -> Setting:
@@ -66,10 +70,21 @@ def _n_tasks(default: int, what: str) -> Setting:
 
 
 def _mnist_family(name, build, shape, description, n_tasks: Setting, **more: Setting) -> BenchmarkSpec:
-    dataset = Setting("mnist", "the MNIST-format dataset the tasks are built from (torchvision's layout under "
-                               "data_dir); part of the run's label", MNIST_FORMAT)
-    return BenchmarkSpec(name, build, shape, SCENARIOS, (), description,
-                         {"dataset": dataset, "n_tasks": n_tasks, "data_seed": DATA_SEED, **more})
+    dataset = Setting(
+        "mnist",
+        "the MNIST-format dataset the tasks are built from (torchvision's layout under "
+        "data_dir); part of the run's label",
+        MNIST_FORMAT,
+    )
+    return BenchmarkSpec(
+        name,
+        build,
+        shape,
+        SCENARIOS,
+        (),
+        description,
+        {"dataset": dataset, "n_tasks": n_tasks, "data_seed": DATA_SEED, **more},
+    )
 
 
 def _split_cifar(name, description) -> BenchmarkSpec:
@@ -77,34 +92,67 @@ def _split_cifar(name, description) -> BenchmarkSpec:
         "n_tasks": _n_tasks(6, "CIFAR-10, then splits of 10 CIFAR-100 classes; at most 11"),
         "data_seed": DATA_SEED,
         "augment": Setting(True, "random crop of the 4-pixel padded image and horizontal flip of training batches"),
-        "normalize": Setting(True, "standardise inputs with the ImageNet channel statistics (the authors' code does "
-                                   "so together with augmentation)"),
+        "normalize": Setting(
+            True,
+            "standardise inputs with the ImageNet channel statistics (the authors' code does "
+            "so together with augmentation)",
+        ),
     }
-    return BenchmarkSpec(name, cifar.make_split_cifar, (3, 32, 32), ("cl1",), ("cifar10", "cifar100"), description,
-                         settings)
+    return BenchmarkSpec(
+        name, cifar.make_split_cifar, (3, 32, 32), ("cl1",), ("cifar10", "cifar100"), description, settings
+    )
 
 
-_PADDING = Setting(2, "zero padding on each side of the 28x28 images (2: 32x32, as the paper)", type="int",
-                   constraint="non_negative")
-BENCHMARKS: dict[str, BenchmarkSpec] = {s.name: s for s in (
-    BenchmarkSpec("regression", make_regression, (1,), ("cl1",), (),
-                  "toy 1D regression, 3 tasks (paper Sec. 4.1)", regression=True, settings={
-                      "n_train": Setting(100, "training points per task", constraint="positive"),
-                      "n_test": Setting(50, "test points per task (a grid over the task's interval)",
-                                        constraint="positive"),
-                      "noise_std": Setting(0.05, "standard deviation of the training targets' noise",
-                                           constraint="non_negative"),
-                      "data_seed": DATA_SEED}),
-    _mnist_family("split_mnist", mnist.make_split_mnist, (784,), "SplitMNIST, 5 tasks of 2 digits",
-                  _n_tasks(5, "the ten digits in consecutive pairs; must divide 10")),
-    _mnist_family("permuted_mnist", mnist.make_permuted_mnist, (1024,), "PermutedMNIST-10, 32x32 padded images",
-                  _n_tasks(10, "task 1 unpermuted"), padding=_PADDING),
-    _mnist_family("permuted_mnist_100", mnist.make_permuted_mnist, (1024,),
-                  "PermutedMNIST-100 (the same stream, 100 tasks, its own preset)",
-                  _n_tasks(100, "task 1 unpermuted"), padding=_PADDING),
-    _split_cifar("split_cifar", "split CIFAR-10/100, 6 tasks, ResNet-32 (paper Fig. 5)"),
-    _split_cifar("split_cifar_zenke", "split CIFAR-10/100, 6 tasks, ZenkeNet (the same stream, its own preset)"),
-)}
+_PADDING = Setting(
+    2, "zero padding on each side of the 28x28 images (2: 32x32, as the paper)", type="int", constraint="non_negative"
+)
+BENCHMARKS: dict[str, BenchmarkSpec] = {
+    s.name: s
+    for s in (
+        BenchmarkSpec(
+            "regression",
+            make_regression,
+            (1,),
+            ("cl1",),
+            (),
+            "toy 1D regression, 3 tasks (paper Sec. 4.1)",
+            regression=True,
+            settings={
+                "n_train": Setting(100, "training points per task", constraint="positive"),
+                "n_test": Setting(50, "test points per task (a grid over the task's interval)", constraint="positive"),
+                "noise_std": Setting(
+                    0.05, "standard deviation of the training targets' noise", constraint="non_negative"
+                ),
+                "data_seed": DATA_SEED,
+            },
+        ),
+        _mnist_family(
+            "split_mnist",
+            mnist.make_split_mnist,
+            (784,),
+            "SplitMNIST, 5 tasks of 2 digits",
+            _n_tasks(5, "the ten digits in consecutive pairs; must divide 10"),
+        ),
+        _mnist_family(
+            "permuted_mnist",
+            mnist.make_permuted_mnist,
+            (1024,),
+            "PermutedMNIST-10, 32x32 padded images",
+            _n_tasks(10, "task 1 unpermuted"),
+            padding=_PADDING,
+        ),
+        _mnist_family(
+            "permuted_mnist_100",
+            mnist.make_permuted_mnist,
+            (1024,),
+            "PermutedMNIST-100 (the same stream, 100 tasks, its own preset)",
+            _n_tasks(100, "task 1 unpermuted"),
+            padding=_PADDING,
+        ),
+        _split_cifar("split_cifar", "split CIFAR-10/100, 6 tasks, ResNet-32 (paper Fig. 5)"),
+        _split_cifar("split_cifar_zenke", "split CIFAR-10/100, 6 tasks, ZenkeNet (the same stream, its own preset)"),
+    )
+}
 
 
 def spec(name: str) -> BenchmarkSpec:
@@ -138,8 +186,7 @@ def hold_out_validation(bench: Benchmark, fraction: float, seed: int) -> Benchma
         order = torch.randperm(len(t.y_train), generator=g)
         n_val = int(round(fraction * len(order)))
         va, tr = order[:n_val].sort().values, order[n_val:].sort().values
-        tasks.append(replace(t, x_train=t.x_train[tr], y_train=t.y_train[tr], x_val=t.x_train[va],
-                             y_val=t.y_train[va]))
+        tasks.append(replace(t, x_train=t.x_train[tr], y_train=t.y_train[tr], x_val=t.x_train[va], y_val=t.y_train[va]))
     return bench.with_tasks(tasks, lr_validation_split=fraction)
 
 
@@ -152,13 +199,16 @@ def data_paths(benchmark: str, cfg: dict, data_dir: str, dataset_dirs: dict | No
         if where is None:
             out += [str(p) for p in DATASETS[ds].paths(data_dir)]
         else:
-            out += [str(p if p is not None else Path(where) / Path(k).name)
-                    for k, p in DATASETS[ds].located(data_dir, where).items()]
+            out += [
+                str(p if p is not None else Path(where) / Path(k).name)
+                for k, p in DATASETS[ds].located(data_dir, where).items()
+            ]
     return out
 
 
-def build_benchmark(name: str, cfg: dict, data_dir: str = "data", download: bool = True,
-                    dataset_dirs: dict | None = None) -> Benchmark:
+def build_benchmark(
+    name: str, cfg: dict, data_dir: str = "data", download: bool = True, dataset_dirs: dict | None = None
+) -> Benchmark:
     """The task stream of benchmark ``name`` for a resolved run config ``cfg`` (its builder gets
     exactly the benchmark's declared settings; ``val_fraction``/``lr_val_fraction`` are the run's).
     ``dataset_dirs``: dataset -> a folder the user named, read in place (MNIST-format datasets)."""
@@ -198,5 +248,18 @@ def carve_validation(bench: Benchmark, fraction: float, seed: int) -> Benchmark:
     return bench.with_tasks(tasks, validation_split=fraction)
 
 
-__all__ = ["BENCHMARKS", "DATASETS", "Benchmark", "BenchmarkSpec", "SCENARIOS", "Scenario", "Task",
-           "build_benchmark", "data_paths", "label", "parse_label", "scenarios_of", "spec"]
+__all__ = [
+    "BENCHMARKS",
+    "DATASETS",
+    "Benchmark",
+    "BenchmarkSpec",
+    "SCENARIOS",
+    "Scenario",
+    "Task",
+    "build_benchmark",
+    "data_paths",
+    "label",
+    "parse_label",
+    "scenarios_of",
+    "spec",
+]

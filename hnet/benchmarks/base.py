@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import Tensor
 
-
 # (stored inputs) -> network inputs, e.g. uint8 images -> normalised floats
 Transform = Callable[[Tensor], Tensor]
 # (network inputs, CPU generator) -> randomly altered inputs, e.g. crops and flips
@@ -90,10 +89,10 @@ class Benchmark:
     def metric(self) -> str:
         return "mse" if self.regression else "accuracy"
 
-    def with_tasks(self, tasks: list[Task], **info) -> "Benchmark":
+    def with_tasks(self, tasks: list[Task], **info) -> Benchmark:
         return replace(self, tasks=tasks, info={**self.info, **info})
 
-    def to(self, device) -> "Benchmark":
+    def to(self, device) -> Benchmark:
         # Tasks sharing one input tensor keep sharing it on the device.
         moved: dict[int, Tensor] = {}
 
@@ -105,6 +104,18 @@ class Benchmark:
                 moved[key] = t.to(device)
             return moved[key]
 
-        return self.with_tasks([replace(t, x_train=move(t.x_train), y_train=move(t.y_train), x_test=move(t.x_test),
-                                        y_test=move(t.y_test), input_perm=move(t.input_perm), x_val=move(t.x_val),
-                                        y_val=move(t.y_val)) for t in self.tasks])
+        return self.with_tasks(
+            [
+                replace(
+                    t,
+                    x_train=move(t.x_train),
+                    y_train=move(t.y_train),
+                    x_test=move(t.x_test),
+                    y_test=move(t.y_test),
+                    input_perm=move(t.input_perm),
+                    x_val=move(t.x_val),
+                    y_val=move(t.y_val),
+                )
+                for t in self.tasks
+            ]
+        )

@@ -29,10 +29,24 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PAD = 4
 
-CIFAR10 = {"folder": "cifar-10-batches-py", "train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"],
-           "meta": "batches.meta", "labels": b"labels", "classes": 10, "torchvision": "CIFAR10"}
-CIFAR100 = {"folder": "cifar-100-python", "train": ["train"], "test": ["test"], "meta": "meta",
-            "labels": b"fine_labels", "classes": 100, "torchvision": "CIFAR100"}
+CIFAR10 = {
+    "folder": "cifar-10-batches-py",
+    "train": [f"data_batch_{i}" for i in range(1, 6)],
+    "test": ["test_batch"],
+    "meta": "batches.meta",
+    "labels": b"labels",
+    "classes": 10,
+    "torchvision": "CIFAR10",
+}
+CIFAR100 = {
+    "folder": "cifar-100-python",
+    "train": ["train"],
+    "test": ["test"],
+    "meta": "meta",
+    "labels": b"fine_labels",
+    "classes": 100,
+    "torchvision": "CIFAR100",
+}
 
 
 def _files(spec: dict) -> tuple[str, ...]:
@@ -87,9 +101,11 @@ def load_cifar(data_dir: str | Path, spec: dict, download: bool = True) -> dict[
         _fetch(spec)(str(data_dir))
         missing = [f for f in _files(spec) if not (folder / f).is_file()]
     if missing:
-        raise DataError(f"{spec['torchvision']} files missing in {folder}: {', '.join(missing)}. Expected "
-                        f"torchvision's layout <data_dir>/{spec['folder']}/{{{', '.join(_files(spec))}}}; set data_dir "
-                        "or allow download.")
+        raise DataError(
+            f"{spec['torchvision']} files missing in {folder}: {', '.join(missing)}. Expected "
+            f"torchvision's layout <data_dir>/{spec['folder']}/{{{', '.join(_files(spec))}}}; set data_dir "
+            "or allow download."
+        )
     import torchvision.datasets
 
     cls = getattr(torchvision.datasets, spec["torchvision"])
@@ -97,8 +113,10 @@ def load_cifar(data_dir: str | Path, spec: dict, download: bool = True) -> dict[
     out = {}
     for train in (True, False):
         parts = [read_batch(folder / f, spec["labels"], spec["classes"]) for f in spec["train" if train else "test"]]
-        out[train] = (torch.from_numpy(np.concatenate([p[0] for p in parts])),
-                      torch.from_numpy(np.concatenate([p[1] for p in parts])))
+        out[train] = (
+            torch.from_numpy(np.concatenate([p[0] for p in parts])),
+            torch.from_numpy(np.concatenate([p[1] for p in parts])),
+        )
     return out
 
 
@@ -133,12 +151,14 @@ def crop_and_flip(normalize: bool):
     return augment
 
 
-def make_split_cifar(data_dir: str, download: bool, n_tasks: int, augment: bool, normalize: bool,
-                     data_seed: int) -> Benchmark:
+def make_split_cifar(
+    data_dir: str, download: bool, n_tasks: int, augment: bool, normalize: bool, data_seed: int
+) -> Benchmark:
     """``data_seed`` only draws validation splits (``hnet.benchmarks.build_benchmark``)."""
     if not 1 <= n_tasks <= 11:
-        raise ConfigError(f"split_cifar: n_tasks must be in 1..11 (CIFAR-10, then up to 10 splits of CIFAR-100), "
-                          f"got {n_tasks}")
+        raise ConfigError(
+            f"split_cifar: n_tasks must be in 1..11 (CIFAR-10, then up to 10 splits of CIFAR-100), got {n_tasks}"
+        )
     c10 = load_cifar(data_dir, CIFAR10, download)
     c100 = load_cifar(data_dir, CIFAR100, download) if n_tasks > 1 else None
     transform = to_inputs(normalize)
@@ -152,5 +172,10 @@ def make_split_cifar(data_dir: str, download: bool, n_tasks: int, augment: bool,
             keep = (y >= lo) & (y < lo + 10)
             parts += [x[keep], y[keep] - lo]
         tasks.append(Task(t, *parts, classes=list(range(10 + lo, 20 + lo)), transform=transform, augment=aug))
-    return Benchmark("split_cifar", tasks, input_shape=(3, 32, 32), outputs_per_task=10,
-                     info={"first_task": "CIFAR-10", "later_tasks": "CIFAR-100 classes 0-49 in splits of 10"})
+    return Benchmark(
+        "split_cifar",
+        tasks,
+        input_shape=(3, 32, 32),
+        outputs_per_task=10,
+        info={"first_task": "CIFAR-10", "later_tasks": "CIFAR-100 classes 0-49 in splits of 10"},
+    )

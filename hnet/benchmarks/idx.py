@@ -64,18 +64,22 @@ def _header(path: Path, data: bytes) -> tuple[int, tuple[int, ...], int]:
     return code, struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim]), 4 + 4 * ndim
 
 
-def read_idx_pair(images: Path, labels: Path, n_classes: int = 10, image_shape=(28, 28)
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def read_idx_pair(
+    images: Path, labels: Path, n_classes: int = 10, image_shape=(28, 28)
+) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 images (N, H, W), uint8 labels (N,)) after checking both files' structure."""
     data = _content(images)
     code, dims, start = _header(images, data)
     if code != 0x08 or len(dims) != 3 or tuple(dims[1:]) != tuple(image_shape):
         raise DataIntegrityError(
             f"{images}: expected uint8 images of shape (N, {image_shape[0]}, {image_shape[1]}), "
-            f"found type code {code:#x} and shape {dims}")
+            f"found type code {code:#x} and shape {dims}"
+        )
     if len(data) != start + math.prod(dims):
-        raise DataIntegrityError(f"{images}: {len(data)} bytes, expected {start + math.prod(dims)} for {dims[0]} "
-                                 "images (truncated or corrupt file)")
+        raise DataIntegrityError(
+            f"{images}: {len(data)} bytes, expected {start + math.prod(dims)} for {dims[0]} "
+            "images (truncated or corrupt file)"
+        )
     x = np.frombuffer(data, np.uint8, offset=start).reshape(dims)
     raw = _content(labels)
     code, ldims, start = _header(labels, raw)

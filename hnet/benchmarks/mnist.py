@@ -48,8 +48,9 @@ def locate_files(dataset: str, data_dir: str | Path, folder: str | Path | None =
     return {f"{name}/raw/{f}": idx_file(where, f) for pair in FILES.values() for f in pair}
 
 
-def load_mnist(data_dir: str | Path, download: bool = True, dataset: str = "mnist",
-               folder: str | Path | None = None) -> dict[bool, tuple[torch.Tensor, torch.Tensor]]:
+def load_mnist(
+    data_dir: str | Path, download: bool = True, dataset: str = "mnist", folder: str | Path | None = None
+) -> dict[bool, tuple[torch.Tensor, torch.Tensor]]:
     """``{train: (uint8 images (N, 28, 28), int64 labels)}`` read in place: from ``folder`` when named
     (never written to, never downloaded into), else from torchvision's layout under ``data_dir``
     (downloaded there when missing and ``download``)."""
@@ -63,14 +64,17 @@ def load_mnist(data_dir: str | Path, download: bool = True, dataset: str = "mnis
     missing = [Path(k).name for k, p in files.items() if p is None]
     if missing:
         if folder is not None:
-            raise DataError(f"{name} files missing in {folder} (the folder named for dataset {dataset!r}): "
-                            f"{', '.join(missing)}, each uncompressed or .gz; nothing is downloaded into a folder "
-                            "you name")
+            raise DataError(
+                f"{name} files missing in {folder} (the folder named for dataset {dataset!r}): "
+                f"{', '.join(missing)}, each uncompressed or .gz; nothing is downloaded into a folder "
+                "you name"
+            )
         raise DataError(
             f"{name} files missing in {Path(data_dir) / name / 'raw'}: {', '.join(missing)}. Expected torchvision's "
             f"layout <data_dir>/{name}/raw/ (files uncompressed or .gz); set data_dir, name a folder that holds "
             f"them (--dataset-dir {dataset}=PATH, or dataset_dirs in the workflow config), or run without "
-            "--no-download to fetch them")
+            "--no-download to fetch them"
+        )
     out = {}
     for train, (images, labels) in FILES.items():
         x, y = read_idx_pair(files[f"{name}/raw/{images}"], files[f"{name}/raw/{labels}"])
@@ -78,13 +82,21 @@ def load_mnist(data_dir: str | Path, download: bool = True, dataset: str = "mnis
     return out
 
 
-DATASETS = {name: Dataset(name, folder, RAW_FILES, lambda data_dir, n=name: load_mnist(data_dir, True, n),
-                         locate=lambda data_dir, where=None, n=name: locate_files(n, data_dir, where))
-            for name, folder in TORCHVISION_CLASS.items()}
+DATASETS = {
+    name: Dataset(
+        name,
+        folder,
+        RAW_FILES,
+        lambda data_dir, n=name: load_mnist(data_dir, True, n),
+        locate=lambda data_dir, where=None, n=name: locate_files(n, data_dir, where),
+    )
+    for name, folder in TORCHVISION_CLASS.items()
+}
 
 
-def make_split_mnist(data_dir: str, download: bool, n_tasks: int, dataset: str, data_seed: int,
-                     folder: str | None = None) -> Benchmark:
+def make_split_mnist(
+    data_dir: str, download: bool, n_tasks: int, dataset: str, data_seed: int, folder: str | None = None
+) -> Benchmark:
     """``data_seed`` only draws validation splits (``hnet.benchmarks.build_benchmark``)."""
     data = load_mnist(data_dir, download, dataset, folder)
     if 10 % n_tasks:
@@ -109,8 +121,9 @@ def permutations(n_tasks: int, n_inputs: int, data_seed: int) -> list[torch.Tens
     return [None] + [torch.randperm(n_inputs, generator=g) for _ in range(n_tasks - 1)]
 
 
-def make_permuted_mnist(data_dir: str, download: bool, n_tasks: int, data_seed: int, padding: int,
-                        dataset: str, folder: str | None = None) -> Benchmark:
+def make_permuted_mnist(
+    data_dir: str, download: bool, n_tasks: int, data_seed: int, padding: int, dataset: str, folder: str | None = None
+) -> Benchmark:
     data = load_mnist(data_dir, download, dataset, folder)
     padded = {}
     for train, (x, y) in data.items():
@@ -118,10 +131,12 @@ def make_permuted_mnist(data_dir: str, download: bool, n_tasks: int, data_seed: 
         padded[train] = (x.reshape(len(x), -1), y)
     n_inputs = padded[True][0].shape[1]
     perms = permutations(n_tasks, n_inputs, data_seed)
-    tasks = [Task(t, *padded[True], *padded[False], classes=list(range(10)), input_perm=perms[t])
-             for t in range(n_tasks)]
-    return Benchmark("permuted_mnist", tasks, input_shape=(n_inputs,), outputs_per_task=10,
-                     info={"data_seed": data_seed})
+    tasks = [
+        Task(t, *padded[True], *padded[False], classes=list(range(10)), input_perm=perms[t]) for t in range(n_tasks)
+    ]
+    return Benchmark(
+        "permuted_mnist", tasks, input_shape=(n_inputs,), outputs_per_task=10, info={"data_seed": data_seed}
+    )
 
 
 __all__ = ["DATASETS", "DataIntegrityError", "load_mnist", "make_split_mnist", "make_permuted_mnist", "permutations"]

@@ -21,5 +21,6 @@ def make_regression(n_train: int, n_test: int, noise_std: float, data_seed: int)
         y = fn(x) + noise_std * torch.randn(n_train, 1, generator=g)
         xt = torch.linspace(lo, hi, n_test).unsqueeze(1)
         tasks.append(Task(i, x, y, xt, fn(xt), classes=[]))
-    return Benchmark("regression", tasks, input_shape=(1,), outputs_per_task=1, regression=True,
-                     info={"functions": list(FUNCTIONS)})
+    return Benchmark(
+        "regression", tasks, input_shape=(1,), outputs_per_task=1, regression=True, info={"functions": list(FUNCTIONS)}
+    )

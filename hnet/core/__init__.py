@@ -10,5 +10,19 @@ from hnet.core.seeds import SeedStreams
 from hnet.core.state import Stateful
 from hnet.core.target_method import TargetNetMethod
 
-__all__ = ["REQUIRED", "Context", "DivergenceError", "LoopState", "Method", "PackedPhaseData", "PhaseData",
-           "SeedStreams", "Setting", "Stateful", "TargetNetMethod", "evaluate", "run_loop", "run_seeds"]
+__all__ = [
+    "REQUIRED",
+    "Context",
+    "DivergenceError",
+    "LoopState",
+    "Method",
+    "PackedPhaseData",
+    "PhaseData",
+    "SeedStreams",
+    "Setting",
+    "Stateful",
+    "TargetNetMethod",
+    "evaluate",
+    "run_loop",
+    "run_seeds",
+]

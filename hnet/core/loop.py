@@ -60,8 +60,9 @@ class LossLog:
         return None
 
 
-def _scores(method: Method, bench: Benchmark, scenario: Scenario, task: int, seen: int, batch_size: int,
-            split: str) -> list[float]:
+def _scores(
+    method: Method, bench: Benchmark, scenario: Scenario, task: int, seen: int, batch_size: int, split: str
+) -> list[float]:
     """Score of every seed the method trains (one, or S packed) on one task's test or validation split."""
     data = bench.tasks[task]
     predict = method.predictor(task)
@@ -78,15 +79,17 @@ def _scores(method: Method, bench: Benchmark, scenario: Scenario, task: int, see
 
 
 @torch.no_grad()
-def score_task(method: Method, bench: Benchmark, scenario: Scenario, task: int, seen: int, batch_size: int,
-               split: str = "test") -> float:
+def score_task(
+    method: Method, bench: Benchmark, scenario: Scenario, task: int, seen: int, batch_size: int, split: str = "test"
+) -> float:
     """Score on one task's test (or validation) split: accuracy in percent, or MSE."""
     return _scores(method, bench, scenario, task, seen, batch_size, split)[0]
 
 
 @torch.no_grad()
-def evaluate_seeds(method: Method, bench: Benchmark, scenario: Scenario, seen: int, batch_size: int
-                   ) -> list[list[float]]:
+def evaluate_seeds(
+    method: Method, bench: Benchmark, scenario: Scenario, seen: int, batch_size: int
+) -> list[list[float]]:
     """One row per trained seed: scores on tasks 0..seen-1 (accuracy in percent, or MSE), NaN after."""
     rows = [[math.nan] * bench.n_tasks for _ in range(method.n_seeds)]
     for i in range(seen):
@@ -154,13 +157,20 @@ def run_seeds(
                 bad = losses.read(it + 1, bar)
                 if bad is not None:
                     bar.close()
-                    which = (f" in a packed seed ({list(method.streams.seeds)}; run them unpacked to see which)"
-                             if packed else "")
-                    raise DivergenceError(f"{label}: non-finite loss ({bad[1]}){which} at task {p + 1}, "
-                                          f"iteration {bad[0] + 1}")
+                    which = (
+                        f" in a packed seed ({list(method.streams.seeds)}; run them unpacked to see which)"
+                        if packed
+                        else ""
+                    )
+                    raise DivergenceError(
+                        f"{label}: non-finite loss ({bad[1]}){which} at task {p + 1}, iteration {bad[0] + 1}"
+                    )
             if schedule is not None and (it + 1) % per_epoch == 0:
-                val = (score_task(method, bench, scenario, task_ids[-1], seen, cfg["eval_batch_size"], "val")
-                       if schedule.needs_validation else None)
+                val = (
+                    score_task(method, bench, scenario, task_ids[-1], seen, cfg["eval_batch_size"], "val")
+                    if schedule.needs_validation
+                    else None
+                )
                 schedule.epoch_end(val)
         bar.close()
         if device.type == "cuda":

@@ -79,8 +79,10 @@ class Method(Stateful):
         if not cls.packable:
             return f"method {cls.name!r} cannot be packed (Method.packable is false)"
         if cfg.get("lr_plateau"):
-            return ("lr_plateau is set: one optimizer over the stacked seeds cannot follow each seed's own "
-                    "validation accuracy")
+            return (
+                "lr_plateau is set: one optimizer over the stacked seeds cannot follow each seed's own "
+                "validation accuracy"
+            )
         return None
 
     @classmethod

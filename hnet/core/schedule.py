@@ -26,8 +26,9 @@ SETTINGS = {
     "epochs": Setting(0, "epochs per task; 0: train `iterations` steps per task instead", constraint="non_negative"),
     "lr_plateau": Setting(False, "reduce the learning rate when the validation accuracy stalls (per epoch)"),
     "lr_lambda": Setting(False, "the epoch-wise step schedule of keras' CIFAR ResNet example"),
-    "lr_val_fraction": Setting(0.0, "fraction of each task's training data held out to drive lr_plateau",
-                               constraint="unit_interval"),
+    "lr_val_fraction": Setting(
+        0.0, "fraction of each task's training data held out to drive lr_plateau", constraint="unit_interval"
+    ),
 }
 
 
@@ -58,12 +59,18 @@ class EpochSchedule:
         for opt in optimizers:  # a schedule starts from the configured rate in every phase
             for group in opt.param_groups:
                 group["lr"] = group["initial_lr"] = lr
-        self.plateau = [lr_scheduler.ReduceLROnPlateau(o, "max", factor=math.sqrt(0.1), patience=5, min_lr=0.5e-6,
-                                                       cooldown=0) for o in optimizers] if plateau else []
+        self.plateau = (
+            [
+                lr_scheduler.ReduceLROnPlateau(o, "max", factor=math.sqrt(0.1), patience=5, min_lr=0.5e-6, cooldown=0)
+                for o in optimizers
+            ]
+            if plateau
+            else []
+        )
         self.lam = [lr_scheduler.LambdaLR(o, lambda_factor) for o in optimizers] if lam else []
 
     @classmethod
-    def create(cls, cfg: dict, optimizers: list[torch.optim.Optimizer]) -> "EpochSchedule | None":
+    def create(cls, cfg: dict, optimizers: list[torch.optim.Optimizer]) -> EpochSchedule | None:
         if not (cfg.get("lr_plateau") or cfg.get("lr_lambda")):
             return None
         if cfg.get("lr_plateau") and not cfg.get("lr_val_fraction", 0) > 0:

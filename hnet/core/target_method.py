@@ -21,8 +21,11 @@ class TargetNetMethod(Method):
     every seed is updated exactly as its own run would be.
     """
 
-    settings = {"reset_optimizer": Setting(False, "a fresh Adam for every task (van de Ven & Tolias' code keeps "
-                                                   "one optimizer across tasks)")}
+    settings = {
+        "reset_optimizer": Setting(
+            False, "a fresh Adam for every task (van de Ven & Tolias' code keeps one optimizer across tasks)"
+        )
+    }
     state = ("params", "optimizer", "net_state")
 
     def __init__(self, ctx: Context):

@@ -34,8 +34,9 @@ def head_logits(outputs: Tensor, per_task: int, shared_head: bool) -> Tensor:
     if shared_head:
         return outputs
     k = outputs.shape[0]
-    idx = (torch.arange(k, device=outputs.device)[:, None] * per_task
-           + torch.arange(per_task, device=outputs.device)[None])
+    idx = (
+        torch.arange(k, device=outputs.device)[:, None] * per_task + torch.arange(per_task, device=outputs.device)[None]
+    )
     return outputs.gather(2, idx[:, None, :].expand(k, outputs.shape[1], per_task))
 
 
@@ -54,8 +55,7 @@ class HNETEntropy(HNET):
     def __init__(self, ctx: Context):
         self.eval_scenario = ctx.scenario
         # Train the CL1 classifier: per-task heads in CL3, the shared head in CL2.
-        train = Scenario("cl1" if ctx.scenario.name == "cl3" else "cl2", ctx.scenario.n_tasks,
-                         ctx.scenario.per_task)
+        train = Scenario("cl1" if ctx.scenario.name == "cl3" else "cl2", ctx.scenario.n_tasks, ctx.scenario.per_task)
         super().__init__(Context(ctx.benchmark, train, ctx.cfg, ctx.device))
         self.shared_head = ctx.scenario.name == "cl2"
 

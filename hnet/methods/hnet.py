@@ -22,9 +22,12 @@ class HNET(Method):
     name = "hnet"
     supports = frozenset({"cl1"})
     packable = True
-    settings = {**hypernet_settings(),
-                "bn_stats_per_task": Setting(True, "a fresh set of running statistics per task (false: one "
-                                                   "shared set, for hypernetwork fine-tuning)")}
+    settings = {
+        **hypernet_settings(),
+        "bn_stats_per_task": Setting(
+            True, "a fresh set of running statistics per task (false: one shared set, for hypernetwork fine-tuning)"
+        ),
+    }
     state = ("ph", "net_states")
 
     def __init__(self, ctx: Context):

@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
-
 from torch.func import vmap
 
 from hnet.core import REQUIRED, Setting, Stateful
@@ -37,34 +36,53 @@ def hypernet_settings(prefix: str = "") -> dict[str, Setting]:
     """What a protected hypernetwork reads: paper hyperparameters (from the presets) and
     implementation switches (typed defaults). ``prefix`` names another hypernetwork's copy of them
     (``vae_`` for the VAE decoder's)."""
+
     def required(doc, type_, **kw):
         return Setting(REQUIRED, doc, type=type_, **kw)
 
     return {
-        prefix + "hnet_type": required("full (one output per target weight) or chunked", "str",
-                                       choices=("full", "chunked")),
+        prefix + "hnet_type": required(
+            "full (one output per target weight) or chunked", "str", choices=("full", "chunked")
+        ),
         prefix + "hnet_hidden": required("hidden layer sizes of the hypernetwork ([]: linear)", "ints"),
-        prefix + "hnet_activation": required("activation of the hypernetwork's hidden layers", "str",
-                                             choices=ACTIVATIONS),
+        prefix + "hnet_activation": required(
+            "activation of the hypernetwork's hidden layers", "str", choices=ACTIVATIONS
+        ),
         prefix + "emb_dim": required("task embedding size", "int", constraint="positive"),
-        prefix + "chunk_size": required("target weights per chunk (chunked hypernetwork; null: unchunked)", "int",
-                                        constraint="positive", nullable=True),
-        prefix + "chunk_emb_dim": required("chunk embedding size (chunked hypernetwork)", "int",
-                                           constraint="non_negative"),
+        prefix + "chunk_size": required(
+            "target weights per chunk (chunked hypernetwork; null: unchunked)",
+            "int",
+            constraint="positive",
+            nullable=True,
+        ),
+        prefix + "chunk_emb_dim": required(
+            "chunk embedding size (chunked hypernetwork)", "int", constraint="non_negative"
+        ),
         prefix + "beta": required("strength of the output regulariser", "float", constraint="non_negative"),
-        prefix + "hnet_init": Setting("xavier", "initialisation of the hypernetwork's layers (hnet.nets.hypernet)",
-                                      choices=INITS),
-        prefix + "lookahead": Setting(True, "regulariser at Θ_h + ΔΘ_h, ΔΘ_h the task loss's Adam step "
-                                            "(paper eq. 2; the authors' code: no_lookahead=False)"),
-        prefix + "lookahead_eps": Setting("corrected", "where Adam's ε enters the lookahead step "
-                                                      "(hnet.methods.lookahead)", choices=EPS_FORMS),
-        prefix + "reg_impl": Setting("gram", "gram: exact fast form of the regulariser (hnet.methods.regulariser); "
-                                             "reference: the plain sum", choices=("gram", "reference")),
-        prefix + "reg_targets": Setting("stored", "stored: previous tasks' outputs stored before each task (paper); "
-                                                  "snapshot: recomputed from a copy of Θ_h*",
-                                        choices=("stored", "snapshot")),
-        prefix + "reg_subset": Setting(0, "K > 0: K random previous tasks per step; 0: all (paper)",
-                                       constraint="non_negative"),
+        prefix + "hnet_init": Setting(
+            "xavier", "initialisation of the hypernetwork's layers (hnet.nets.hypernet)", choices=INITS
+        ),
+        prefix + "lookahead": Setting(
+            True,
+            "regulariser at Θ_h + ΔΘ_h, ΔΘ_h the task loss's Adam step "
+            "(paper eq. 2; the authors' code: no_lookahead=False)",
+        ),
+        prefix + "lookahead_eps": Setting(
+            "corrected", "where Adam's ε enters the lookahead step (hnet.methods.lookahead)", choices=EPS_FORMS
+        ),
+        prefix + "reg_impl": Setting(
+            "gram",
+            "gram: exact fast form of the regulariser (hnet.methods.regulariser); reference: the plain sum",
+            choices=("gram", "reference"),
+        ),
+        prefix + "reg_targets": Setting(
+            "stored",
+            "stored: previous tasks' outputs stored before each task (paper); snapshot: recomputed from a copy of Θ_h*",
+            choices=("stored", "snapshot"),
+        ),
+        prefix + "reg_subset": Setting(
+            0, "K > 0: K random previous tasks per step; 0: all (paper)", constraint="non_negative"
+        ),
         prefix + "hnet_from_scratch": Setting(False, "true: a fresh hypernetwork per task (a reference point)"),
     }
 
@@ -80,8 +98,11 @@ def hnet_settings(cfg: dict, prefix: str = "") -> dict:
 
 def pack_refusal(s: dict) -> str | None:
     """Why a protected hypernetwork with settings ``s`` (``hnet_settings``) cannot train packed seeds."""
-    for bad, why in ((s["reg_impl"] != "gram", "reg_impl other than gram"), (s["reg_subset"] != 0, "reg_subset"),
-                     (s["hnet_from_scratch"], "hnet_from_scratch")):
+    for bad, why in (
+        (s["reg_impl"] != "gram", "reg_impl other than gram"),
+        (s["reg_subset"] != 0, "reg_subset"),
+        (s["hnet_from_scratch"], "hnet_from_scratch"),
+    ):
         if bad:
             return f"a protected hypernetwork with {why} cannot be packed"
     return None
@@ -112,9 +133,15 @@ class ProtectedHypernet(Stateful):
         chunked = s["hnet_type"] == "chunked"
 
         def build() -> HyperNetwork:
-            return HyperNetwork(target_numel, s["emb_dim"], s["hnet_hidden"], s["hnet_activation"],
-                                chunk_size=s["chunk_size"] if chunked else None,
-                                chunk_emb_dim=s["chunk_emb_dim"] if chunked else 0, init=s["hnet_init"])
+            return HyperNetwork(
+                target_numel,
+                s["emb_dim"],
+                s["hnet_hidden"],
+                s["hnet_activation"],
+                chunk_size=s["chunk_size"] if chunked else None,
+                chunk_emb_dim=s["chunk_emb_dim"] if chunked else 0,
+                init=s["hnet_init"],
+            )
 
         if streams is None:
             self.hnet = build().to(device)
@@ -143,8 +170,9 @@ class ProtectedHypernet(Stateful):
         if self.streams is None:
             self.emb = nn.Parameter(torch.randn(s["emb_dim"]).to(self.device))
         else:
-            self.emb = nn.Parameter(torch.stack([e.to(self.device) for e in
-                                                 self.streams.each(lambda: torch.randn(s["emb_dim"]))]))
+            self.emb = nn.Parameter(
+                torch.stack([e.to(self.device) for e in self.streams.each(lambda: torch.randn(s["emb_dim"]))])
+            )
         betas = (s["adam_beta1"], s["adam_beta2"])
         self.opt_h = adam(self.hnet.parameters(), s["lr"], betas)
         self.opt_e = adam([self.emb], s["lr"], betas)
@@ -155,8 +183,10 @@ class ProtectedHypernet(Stateful):
             if self.streams is not None:  # one snapshot per seed, stacked (only the Gram form is packed)
                 with torch.no_grad():
                     named = {k: v.detach() for k, v in self.hnet.named_parameters()}
-                    snaps = [Snapshot.take_from(self.hnet, {k: v[i] for k, v in named.items()}, prev[i])
-                             for i in range(len(self.streams))]
+                    snaps = [
+                        Snapshot.take_from(self.hnet, {k: v[i] for k, v in named.items()}, prev[i])
+                        for i in range(len(self.streams))
+                    ]
                 self.snapshot = tuple(torch.stack(field) for field in zip(*(sn.as_tuple() for sn in snaps)))
             elif s["reg_impl"] == "gram":
                 self.snapshot = Snapshot.take(self.hnet, prev)
@@ -238,5 +268,9 @@ class ProtectedHypernet(Stateful):
         """One seed's hypernetwork (packed seeds each have one of the same size)."""
         hnet_params = self.hnet.num_params() // (1 if self.streams is None else len(self.streams))
         n_emb = self.s["emb_dim"] * n_tasks
-        return {"hnet_params": hnet_params, "task_embedding_params": n_emb, "n_chunks": self.hnet.n_chunks,
-                "compression_ratio": (hnet_params + n_emb) / self.hnet.target_numel}
+        return {
+            "hnet_params": hnet_params,
+            "task_embedding_params": n_emb,
+            "n_chunks": self.hnet.n_chunks,
+            "compression_ratio": (hnet_params + n_emb) / self.hnet.target_numel,
+        }

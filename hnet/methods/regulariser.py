@@ -105,23 +105,38 @@ class Snapshot:
 
     @classmethod
     @torch.no_grad()
-    def take(cls, hnet: HyperNetwork, embs: Tensor) -> "Snapshot":
+    def take(cls, hnet: HyperNetwork, embs: Tensor) -> Snapshot:
         return cls.take_from(hnet, dict(hnet.named_parameters()), embs)
 
     @classmethod
     @torch.no_grad()
-    def take_from(cls, hnet: HyperNetwork, params: Params, embs: Tensor) -> "Snapshot":
+    def take_from(cls, hnet: HyperNetwork, params: Params, embs: Tensor) -> Snapshot:
         """The snapshot of ``hnet`` with parameters ``params`` (e.g. one seed's of packed seeds)."""
         a = params["out.weight"].detach().clone()
         m = hnet.last_chunk_rows
         full, last = (hnet.features(embs, params, group).detach() for group in chunk_groups(hnet))
-        return cls(out_weight=a, out_bias=params["out.bias"].detach().clone(), features=full, last_features=last,
-                   feature_gram=feature_gram(full), last_feature_gram=feature_gram(last),
-                   top_gram=a[:m].T @ a[:m], bottom_gram=a[m:].T @ a[m:])
+        return cls(
+            out_weight=a,
+            out_bias=params["out.bias"].detach().clone(),
+            features=full,
+            last_features=last,
+            feature_gram=feature_gram(full),
+            last_feature_gram=feature_gram(last),
+            top_gram=a[:m].T @ a[:m],
+            bottom_gram=a[m:].T @ a[m:],
+        )
 
     def as_tuple(self) -> tuple[Tensor, ...]:
-        return (self.out_weight, self.out_bias, self.features, self.last_features, self.feature_gram,
-                self.last_feature_gram, self.top_gram, self.bottom_gram)
+        return (
+            self.out_weight,
+            self.out_bias,
+            self.features,
+            self.last_features,
+            self.feature_gram,
+            self.last_feature_gram,
+            self.top_gram,
+            self.bottom_gram,
+        )
 
     def all_features(self) -> Tensor:
         """φ* of every chunk, ``(previous tasks, n_chunks, F)``."""
@@ -141,8 +156,11 @@ def _block(m_new: Tensor, a_old: Tensor, a_gram: Tensor, s_old: Tensor, p: Tenso
     f = a_old.shape[1]
     d = torch.float64
     g11, g12 = self_gram(m_new).to(d), (m_new.mT @ a_old).to(d)
-    return ((g11 * s_old).sum() + 2 * ((g11[:, :f] + g12) * p).sum()
-            + ((g11[:f, :f] + 2 * g12[:f] + a_gram.to(d)) * s22).sum())
+    return (
+        (g11 * s_old).sum()
+        + 2 * ((g11[:, :f] + g12) * p).sum()
+        + ((g11[:f, :f] + 2 * g12[:f] + a_gram.to(d)) * s22).sum()
+    )
 
 
 def gram_penalty(
@@ -166,6 +184,7 @@ def gram_penalty(
     p_last, s22_last = _feature_products(hnet.features(embs, params, last_chunk), old_last)
     rows = hnet.last_chunk_rows
     m_top, m_bottom = torch.split(m_new, [rows, hnet.chunk_size - rows])  # split: its backward is one cat
-    total = (_block(m_top, a_old[:rows], snap.top_gram, s_full + s_last, p_full + p_last, s22_full + s22_last)
-             + _block(m_bottom, a_old[rows:], snap.bottom_gram, s_full, p_full, s22_full))
+    total = _block(m_top, a_old[:rows], snap.top_gram, s_full + s_last, p_full + p_last, s22_full + s22_last) + _block(
+        m_bottom, a_old[rows:], snap.bottom_gram, s_full, p_full, s22_full
+    )
     return total.to(new_full.dtype)

@@ -20,8 +20,12 @@ class HNETReplay(TargetNetMethod):
     name = "hnet_r"
     supports = frozenset({"cl2", "cl3"})
     needs_flat_input = True
-    settings = {**vae.SETTINGS, "distill_temperature": Setting(REQUIRED, "temperature of the soft targets", type="float",
-                                                                  constraint="positive")}
+    settings = {
+        **vae.SETTINGS,
+        "distill_temperature": Setting(
+            REQUIRED, "temperature of the soft targets", type="float", constraint="positive"
+        ),
+    }
     state = ("vae",)  # the teacher is rebuilt from the weights when a task begins
 
     def __init__(self, ctx: Context):

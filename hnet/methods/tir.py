@@ -24,8 +24,11 @@ class HNETTaskInference(Method):
     name = "hnet_tir"
     supports = frozenset({"cl2", "cl3"})
     needs_flat_input = True
-    settings = {**hypernet_settings(), **vae.SETTINGS,
-                "tir_hidden": Setting(REQUIRED, "hidden layer sizes of the task-inference network", type="ints")}
+    settings = {
+        **hypernet_settings(),
+        **vae.SETTINGS,
+        "tir_hidden": Setting(REQUIRED, "hidden layer sizes of the task-inference network", type="ints"),
+    }
     state = ("ph", "vae", "tir_params", "tir_opt")
 
     def __init__(self, ctx: Context):

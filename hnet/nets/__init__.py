@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hnet.nets.base import TargetNet
-from hnet.settings import REQUIRED, Setting
 from hnet.nets.hypernet import HyperNetwork
 from hnet.nets.mlp import ACTIVATIONS, MLP, activation
 from hnet.nets.resnet import ResNet
 from hnet.nets.zenkenet import ZenkeNet
+from hnet.settings import REQUIRED, Setting
 
 
 def _mlp(cfg: dict, input_shape: tuple[int, ...], n_outputs: int) -> TargetNet:
@@ -42,13 +42,18 @@ TARGET_NETS: dict[str, Callable[[dict, tuple[int, ...], int], TargetNet]] = {
 }
 # name -> the settings its builder reads (part of a run's configuration when target_net is that name)
 TARGET_NET_SETTINGS: dict[str, dict[str, Setting]] = {
-    "mlp": {"target_hidden": Setting(REQUIRED, "hidden layer sizes of the target MLP ([]: a linear classifier)",
-                                     type="ints"),
-            "target_activation": Setting(REQUIRED, "activation of the target MLP's hidden layers", ACTIVATIONS,
-                                         type="str")},
+    "mlp": {
+        "target_hidden": Setting(
+            REQUIRED, "hidden layer sizes of the target MLP ([]: a linear classifier)", type="ints"
+        ),
+        "target_activation": Setting(REQUIRED, "activation of the target MLP's hidden layers", ACTIVATIONS, type="str"),
+    },
     "resnet32": {},
-    "zenkenet": {"dropout_rate": Setting(REQUIRED, "dropout after the convolutional blocks", type="float",
-                                         constraint="unit_interval")},
+    "zenkenet": {
+        "dropout_rate": Setting(
+            REQUIRED, "dropout after the convolutional blocks", type="float", constraint="unit_interval"
+        )
+    },
 }
 
 
@@ -59,5 +64,15 @@ def build_target(cfg: dict, input_shape: tuple[int, ...], n_outputs: int) -> Tar
     return TARGET_NETS[kind](cfg, tuple(input_shape), n_outputs)
 
 
-__all__ = ["ACTIVATIONS", "MLP", "HyperNetwork", "ResNet", "TARGET_NETS", "TARGET_NET_SETTINGS", "TargetNet", "ZenkeNet", "activation",
-           "build_target"]
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "HyperNetwork",
+    "ResNet",
+    "TARGET_NETS",
+    "TARGET_NET_SETTINGS",
+    "TargetNet",
+    "ZenkeNet",
+    "activation",
+    "build_target",
+]

@@ -49,8 +49,9 @@ class TargetNet:
     def init_state(self) -> list[Tensor]:
         return []
 
-    def forward(self, x: Tensor, weights: Tensor | Sequence[Tensor], state: list[Tensor] | None = None,
-                train: bool = False) -> Tensor:
+    def forward(
+        self, x: Tensor, weights: Tensor | Sequence[Tensor], state: list[Tensor] | None = None, train: bool = False
+    ) -> Tensor:
         raise NotImplementedError
 
     def __call__(self, x, weights, state=None, train=False) -> Tensor:

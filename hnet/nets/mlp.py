@@ -71,8 +71,9 @@ class MLP(TargetNet):
         for i in range(n_layers):
             w, b = weights[2 * i], weights[2 * i + 1]
             if batched:
-                h = torch.baddbmm(b.unsqueeze(1), h.expand(w.shape[0], *h.shape[-2:]) if h.dim() == 2 else h,
-                                  w.transpose(1, 2))
+                h = torch.baddbmm(
+                    b.unsqueeze(1), h.expand(w.shape[0], *h.shape[-2:]) if h.dim() == 2 else h, w.transpose(1, 2)
+                )
             else:
                 h = F.linear(h, w, b)
             if i < n_layers - 1:

@@ -25,8 +25,13 @@ BN_MOMENTUM, BN_EPS = 0.1, 1e-5
 
 
 class ResNet(TargetNet):
-    def __init__(self, n_outputs: int, n: int = 5, channels: Sequence[int] = (16, 32, 64),
-                 input_shape: tuple[int, ...] = (3, 32, 32)):
+    def __init__(
+        self,
+        n_outputs: int,
+        n: int = 5,
+        channels: Sequence[int] = (16, 32, 64),
+        input_shape: tuple[int, ...] = (3, 32, 32),
+    ):
         self.n, self.channels, self.out_dim = n, tuple(channels), n_outputs
         self.input_shape = tuple(input_shape)
         # (in, out, stride) of every convolution, in order
@@ -67,8 +72,16 @@ class ResNet(TargetNet):
             stride = self.convs[k][2]
             h = F.conv2d(h, layers[2 * k], layers[2 * k + 1], stride=stride, padding=1)
             mean, var = (state[2 * k], state[2 * k + 1]) if state is not None else (None, None)
-            h = F.batch_norm(h, mean, var, bn[2 * k], bn[2 * k + 1], training=train or state is None,
-                             momentum=BN_MOMENTUM, eps=BN_EPS)
+            h = F.batch_norm(
+                h,
+                mean,
+                var,
+                bn[2 * k],
+                bn[2 * k + 1],
+                training=train or state is None,
+                momentum=BN_MOMENTUM,
+                eps=BN_EPS,
+            )
             if shortcut is not None:
                 h = h + shortcut
             return F.relu(h)

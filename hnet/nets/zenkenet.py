@@ -23,13 +23,26 @@ class ZenkeNet(TargetNet):
         self.input_shape = tuple(input_shape)
         c = self.input_shape[0]
         side = ((self.input_shape[1] - 2) // 2 - 2) // 2  # 32 -> 30 -> 15 -> 13 -> 6
-        self.param_shapes = [(32, c, 3, 3), (32,), (32, 32, 3, 3), (32,), (64, 32, 3, 3), (64,), (64, 64, 3, 3),
-                             (64,), (512, 64 * side * side), (512,), (n_outputs, 512), (n_outputs,)]
+        self.param_shapes = [
+            (32, c, 3, 3),
+            (32,),
+            (32, 32, 3, 3),
+            (32,),
+            (64, 32, 3, 3),
+            (64,),
+            (64, 64, 3, 3),
+            (64,),
+            (512, 64 * side * side),
+            (512,),
+            (n_outputs, 512),
+            (n_outputs,),
+        ]
 
     def init_params(self) -> list[Tensor]:
         """Xavier-uniform weights and zero biases (the authors' ``--custom_network_init``)."""
-        return [torch.nn.init.xavier_uniform_(torch.empty(s)) if len(s) > 1 else torch.zeros(s)
-                for s in self.param_shapes]
+        return [
+            torch.nn.init.xavier_uniform_(torch.empty(s)) if len(s) > 1 else torch.zeros(s) for s in self.param_shapes
+        ]
 
     def forward(self, x: Tensor, weights, state=None, train: bool = False) -> Tensor:
         w = self.split(weights) if isinstance(weights, Tensor) else list(weights)

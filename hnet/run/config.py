@@ -28,24 +28,27 @@ import yaml
 from hnet.benchmarks import BENCHMARKS
 from hnet.core import schedule
 from hnet.errors import ConfigError
-from hnet.settings import REQUIRED, Setting
 from hnet.nets import TARGET_NET_SETTINGS, TARGET_NETS
 from hnet.registry import method_class, unsupported_reason
-
-
+from hnet.settings import REQUIRED, Setting
 
 RUN_SETTINGS = {
     "iterations": Setting(REQUIRED, "training iterations per task", type="int", constraint="positive"),
     "batch_size": Setting(REQUIRED, "training batch size", type="int", constraint="positive"),
-    "eval_batch_size": Setting(REQUIRED, "evaluation batch size (does not change results)", type="int",
-                               constraint="positive"),
+    "eval_batch_size": Setting(
+        REQUIRED, "evaluation batch size (does not change results)", type="int", constraint="positive"
+    ),
     "lr": Setting(REQUIRED, "Adam learning rate", type="float", constraint="positive"),
     "adam_beta1": Setting(REQUIRED, "Adam beta1", type="float", constraint="unit_interval"),
     "adam_beta2": Setting(REQUIRED, "Adam beta2", type="float", constraint="unit_interval"),
     "target_net": Setting("mlp", "target network architecture (hnet.nets.TARGET_NETS)", tuple(TARGET_NETS)),
     **schedule.SETTINGS,
-    "val_fraction": Setting(0.0, "0: evaluate on the test set; F > 0: hold out F of each task's training data "
-                                 "and evaluate on it instead (for tuning)", constraint="unit_interval"),
+    "val_fraction": Setting(
+        0.0,
+        "0: evaluate on the test set; F > 0: hold out F of each task's training data "
+        "and evaluate on it instead (for tuning)",
+        constraint="unit_interval",
+    ),
 }
 CODE_SOURCE = "code default"
 
@@ -54,8 +57,12 @@ def declared_settings(benchmark: str, method: str, target_net: str) -> dict[str,
     """Every setting a run of ``method`` on ``benchmark`` with target network ``target_net`` reads:
     the run's, the benchmark's, the target network's and the method's (the one place validation
     comes from)."""
-    return {**RUN_SETTINGS, **BENCHMARKS[benchmark].settings, **TARGET_NET_SETTINGS[target_net],
-            **method_class(method).all_settings()}
+    return {
+        **RUN_SETTINGS,
+        **BENCHMARKS[benchmark].settings,
+        **TARGET_NET_SETTINGS[target_net],
+        **method_class(method).all_settings(),
+    }
 
 
 def preset_dir() -> Path:
@@ -155,8 +162,10 @@ def resolve(benchmark: str, scenario: str, method: str, overrides: dict | None =
     for section in sections:
         for key, entry in section.items():
             if key not in code:
-                raise ConfigError(f"preset {benchmark!r}: {key!r} is no setting of {benchmark}/{method} "
-                                  f"(target_net {target_net}); declared: {sorted(code)}")
+                raise ConfigError(
+                    f"preset {benchmark!r}: {key!r} is no setting of {benchmark}/{method} "
+                    f"(target_net {target_net}); declared: {sorted(code)}"
+                )
             cfg[key], sources[key] = _unwrap(entry, scenario)
     missing = [k for k, s in code.items() if s.default is REQUIRED and k not in cfg]
     if missing:

@@ -19,8 +19,8 @@ from hnet.core.seeds import SeedStreams
 from hnet.errors import ConfigError, UserError
 from hnet.registry import method_class
 from hnet.run import provenance
-from hnet.run.request import RunRequest
 from hnet.run.io import atomic_torch_save, atomic_write_json, atomic_write_text
+from hnet.run.request import RunRequest
 from hnet.run.seeding import rng_state, seed_everything, set_rng_state
 
 log = logging.getLogger("hnet")
@@ -93,8 +93,10 @@ def check_not_replacing(request: RunRequest, replace: bool) -> None:
     except (OSError, ValueError, AttributeError):
         recorded = None
     if recorded != request.fingerprint:
-        raise UserError(f"--out {request.folder} holds a finished run of another configuration (fingerprint "
-                        f"{recorded}, this run {request.fingerprint}); choose another folder, or --force to replace it")
+        raise UserError(
+            f"--out {request.folder} holds a finished run of another configuration (fingerprint "
+            f"{recorded}, this run {request.fingerprint}); choose another folder, or --force to replace it"
+        )
 
 
 @contextlib.contextmanager
@@ -146,8 +148,10 @@ def _train(request: RunRequest, place: Place) -> dict:
             log.warning("%s: ignoring %s (written for a different configuration)", request.name, ckpt_path)
 
     def on_phase_end(s: LoopState) -> None:
-        save_checkpoint(ckpt_path, {"fingerprint": checkpoint_id, "method": method.state_dict(),
-                                    "rng": rng_state(generator), "loop": vars(s)})
+        save_checkpoint(
+            ckpt_path,
+            {"fingerprint": checkpoint_id, "method": method.state_dict(), "rng": rng_state(generator), "loop": vars(s)},
+        )
 
     state = run_loop(bench, scenario, method, cfg, generator, state, on_phase_end, request.name)
 
@@ -158,8 +162,16 @@ def _train(request: RunRequest, place: Place) -> dict:
     return result
 
 
-def write_run(request: RunRequest, place: Place, device: torch.device, bench, state: LoopState,
-              method_info: dict, predictions: list | None, started: float) -> dict:
+def write_run(
+    request: RunRequest,
+    place: Place,
+    device: torch.device,
+    bench,
+    state: LoopState,
+    method_info: dict,
+    predictions: list | None,
+    started: float,
+) -> dict:
     """The run folder's metrics.json and matrix.csv (the documented format)."""
     out, cfg = Path(request.folder), request.config
     summary = metrics.summarize(state.matrix, bench.metric)
@@ -168,15 +180,23 @@ def write_run(request: RunRequest, place: Place, device: torch.device, bench, st
     runtime = provenance.runtime(device)
     data = provenance.data_provenance(request.benchmark, cfg, place.data_dir, place.dataset_dirs)
     result = {
-        "benchmark": request.benchmark, "dataset": data["dataset"], "label": request.label,
-        "scenario": request.scenario, "method": request.method, "seed": request.seed,
+        "benchmark": request.benchmark,
+        "dataset": data["dataset"],
+        "label": request.label,
+        "scenario": request.scenario,
+        "method": request.method,
+        "seed": request.seed,
         "fingerprint": request.fingerprint,
-        "metric": bench.metric, "matrix": state.matrix, **summary,
+        "metric": bench.metric,
+        "matrix": state.matrix,
+        **summary,
         "wall_time_s": time.perf_counter() - started,
         "train_time_s": state.train_seconds,
         "iterations_per_s": state.train_steps / max(state.train_seconds, 1e-9),
         "device": runtime["device_name"] if device.type == "cuda" else "cpu",
-        "method_info": method_info, "config": cfg, "sources": request.sources,
+        "method_info": method_info,
+        "config": cfg,
+        "sources": request.sources,
         "provenance": {"code": provenance.code_provenance(), "data": data, "runtime": runtime},
     }
     header = ",".join(f"task{i + 1}" for i in range(bench.n_tasks))
@@ -228,16 +248,27 @@ def execute_packed(requests: list[RunRequest], place: Place = Place(), replace: 
             log.warning("%s: ignoring %s (written for a different configuration)", first.name, ckpt_path)
 
     def on_phase_end(done: list[LoopState]) -> None:
-        save_checkpoint(ckpt_path, {"fingerprint": checkpoint_id, "method": method.state_dict(),
-                                    "streams": list(streams.states), "generators": [g.get_state() for g in generators],
-                                    "loop": {"next_phase": done[0].next_phase, "seeds": [vars(st) for st in done]}})
+        save_checkpoint(
+            ckpt_path,
+            {
+                "fingerprint": checkpoint_id,
+                "method": method.state_dict(),
+                "streams": list(streams.states),
+                "generators": [g.get_state() for g in generators],
+                "loop": {"next_phase": done[0].next_phase, "seeds": [vars(st) for st in done]},
+            },
+        )
 
-    states = run_seeds(bench, scenario, method, cfg, generators, states, on_phase_end,
-                       f"{first.label}/{first.scenario}/{first.method}")
+    states = run_seeds(
+        bench, scenario, method, cfg, generators, states, on_phase_end, f"{first.label}/{first.scenario}/{first.method}"
+    )
     results = []
     for k, (request, state) in enumerate(zip(requests, states)):
-        predictions = (regression_predictions(bench, lambda t, k=k: (lambda x: method.predictor(t)(x)[k]))
-                       if bench.regression else None)
+        predictions = (
+            regression_predictions(bench, lambda t, k=k: lambda x: method.predictor(t)(x)[k])
+            if bench.regression
+            else None
+        )
         results.append(write_run(request, place, device, bench, state, method.info(), predictions, started))
     ckpt_path.unlink(missing_ok=True)
     return results
@@ -251,6 +282,12 @@ def regression_predictions(bench, predictor) -> list[dict]:
         x = task.x_test
         lo = task.index  # cl1: one output unit per task
         y = predictor(task.index)(x)[:, lo : lo + 1]
-        out.append({"task": task.index + 1, "x": x.flatten().tolist(), "y_true": task.y_test.flatten().tolist(),
-                    "y_pred": y.flatten().tolist()})
+        out.append(
+            {
+                "task": task.index + 1,
+                "x": x.flatten().tolist(),
+                "y_true": task.y_test.flatten().tolist(),
+                "y_pred": y.flatten().tolist(),
+            }
+        )
     return out

@@ -78,8 +78,11 @@ class GridBuilder:
         self.table.requests.append(request)
 
     def build(self) -> RequestTable:
-        self._skipped = {b for b, s in self.config["benchmarks"].items()
-                         if s.get("enabled", True) and b in BENCHMARKS and self.data_missing_and_skipped(b, s)}
+        self._skipped = {
+            b
+            for b, s in self.config["benchmarks"].items()
+            if s.get("enabled", True) and b in BENCHMARKS and self.data_missing_and_skipped(b, s)
+        }
         self.check_names()
         self.grid()
         self.sweeps()
@@ -104,12 +107,19 @@ class GridBuilder:
         if bspec.get("if_data_missing", "download") != "skip":
             return False
         datasets = bspec.get("datasets", [spec(bench).default_dataset]) if spec(bench).default_dataset else [None]
-        missing = [p for ds in datasets for p in data_paths(bench, {"dataset": ds} if ds else {},
-                                                            self.config["data_dir"], self.config.get("dataset_dirs"))
-                   if not Path(p).exists()]
+        missing = [
+            p
+            for ds in datasets
+            for p in data_paths(
+                bench, {"dataset": ds} if ds else {}, self.config["data_dir"], self.config.get("dataset_dirs")
+            )
+            if not Path(p).exists()
+        ]
         if missing:
-            self.table.notices.append(f"benchmark {bench}: {len(missing)} data file(s) missing (e.g. {missing[0]}); "
-                                      "left out (if_data_missing: skip)")
+            self.table.notices.append(
+                f"benchmark {bench}: {len(missing)} data file(s) missing (e.g. {missing[0]}); "
+                "left out (if_data_missing: skip)"
+            )
         return bool(missing)
 
     def grid(self) -> None:
@@ -120,19 +130,28 @@ class GridBuilder:
             where = f"benchmarks.{bench}"
             for sc in bspec["scenarios"]:
                 if sc not in spec(bench).scenarios:
-                    self.fail(f"{where}.scenarios", f"{sc!r} is not a scenario of {bench}; "
-                                                    f"valid: {list(spec(bench).scenarios)}")
+                    self.fail(
+                        f"{where}.scenarios",
+                        f"{sc!r} is not a scenario of {bench}; valid: {list(spec(bench).scenarios)}",
+                    )
             labels = [label(bench, ds) for ds in bspec.get("datasets", [spec(bench).default_dataset])]
             overrides = {**self.config.get("overrides", {}).get("all", {}), **bspec.get("overrides", {})}
             # An override is a mistake only when no method the suite knows reads it on this benchmark:
             # a configuration layered over another may restrict the methods and keep its overrides.
-            known = {k for m in self.registered for sc in bspec["scenarios"]
-                     if unsupported_reason(bench, sc, m) is None for k in self.keys_read(bench, sc, m)}
+            known = {
+                k
+                for m in self.registered
+                for sc in bspec["scenarios"]
+                if unsupported_reason(bench, sc, m) is None
+                for k in self.keys_read(bench, sc, m)
+            }
             for m in bspec.get("methods", self.config["methods"]):
                 if m not in valid_methods:
                     self.fail("methods", f"unknown method {m!r}; valid: {valid_methods}")
                 if m in self.external:
-                    ok = [sc for sc in bspec["scenarios"] if sc in self.external[m].get("benchmarks", {}).get(bench, [])]
+                    ok = [
+                        sc for sc in bspec["scenarios"] if sc in self.external[m].get("benchmarks", {}).get(bench, [])
+                    ]
                     why = f"external_methods.{m} lists none of them"
                 else:
                     ok = [sc for sc in bspec["scenarios"] if unsupported_reason(bench, sc, m) is None]
@@ -158,8 +177,11 @@ class GridBuilder:
             self.fail(where, f"{cell!r}: expected {'label/scenario/method' if n_parts == 3 else 'label/scenario'}")
         bench = parts[0].partition("-")[0]  # the benchmark of a label, before it is known to exist
         if bench not in self.config["benchmarks"]:
-            self.fail(where, f"{cell!r} names benchmark {bench!r}, which is not under 'benchmarks'; "
-                             f"configured: {sorted(self.config['benchmarks'])}")
+            self.fail(
+                where,
+                f"{cell!r} names benchmark {bench!r}, which is not under 'benchmarks'; "
+                f"configured: {sorted(self.config['benchmarks'])}",
+            )
         return parts if self.benchmark_on(bench) else None  # a layered config that switches it off drops it
 
     def sweeps(self) -> None:
@@ -178,8 +200,18 @@ class GridBuilder:
             for point, extra in sweep_points(sweep).items():
                 overrides = {**self.cell_overrides(lab, sc, m), **extra}
                 for seed in range(1, sweep["seeds"] + 1):
-                    self.add(f"{where}, point {point!r}", RunRequest(bench, sc, m, seed, overrides,
-                             f"sweeps/{name}/{point}/seed{seed}", purpose=("sweep", name, point)))
+                    self.add(
+                        f"{where}, point {point!r}",
+                        RunRequest(
+                            bench,
+                            sc,
+                            m,
+                            seed,
+                            overrides,
+                            f"sweeps/{name}/{point}/seed{seed}",
+                            purpose=("sweep", name, point),
+                        ),
+                    )
 
     def ent_study(self) -> None:
         study = self.config.get("ent_study", {"enabled": False})
@@ -197,12 +229,25 @@ class GridBuilder:
             if why:
                 self.fail("ent_study.cells", f"{cell!r}: {why}")
             for variant in study["variants"]:
-                overrides = {**self.cell_overrides(lab, sc, "hnet_ent"), **variant["overrides"],
-                             "val_fraction": study["val_fraction"]}
+                overrides = {
+                    **self.cell_overrides(lab, sc, "hnet_ent"),
+                    **variant["overrides"],
+                    "val_fraction": study["val_fraction"],
+                }
                 for seed in range(1, study["seeds"] + 1):
-                    self.add(f"ent_study.variants.{variant['name']}", RunRequest(
-                        parse_label(lab)[0], sc, "hnet_ent", seed, overrides,
-                        f"ent_study/{lab}/{sc}/{variant['name']}/seed{seed}", True, ("ent_study", variant["name"])))
+                    self.add(
+                        f"ent_study.variants.{variant['name']}",
+                        RunRequest(
+                            parse_label(lab)[0],
+                            sc,
+                            "hnet_ent",
+                            seed,
+                            overrides,
+                            f"ent_study/{lab}/{sc}/{variant['name']}/seed{seed}",
+                            True,
+                            ("ent_study", variant["name"]),
+                        ),
+                    )
 
     def embedding_grid(self) -> None:
         fig4 = self.config.get("embedding_grid", {"enabled": False})
@@ -213,9 +258,19 @@ class GridBuilder:
             return
         lab, sc = parts
         overrides = {**self.cell_overrides(lab, sc, "hnet"), **fig4["overrides"], "emb_dim": 2}
-        self.add("embedding_grid.overrides", RunRequest(parse_label(lab)[0], sc, "hnet", fig4["seed"], overrides,
-                                                        f"embedding_grid/{lab}/{sc}/seed{fig4['seed']}", True,
-                                                        ("embedding_grid",)))
+        self.add(
+            "embedding_grid.overrides",
+            RunRequest(
+                parse_label(lab)[0],
+                sc,
+                "hnet",
+                fig4["seed"],
+                overrides,
+                f"embedding_grid/{lab}/{sc}/seed{fig4['seed']}",
+                True,
+                ("embedding_grid",),
+            ),
+        )
 
 
 def sweep_points(sweep: dict) -> dict[str, dict]:

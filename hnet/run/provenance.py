@@ -9,7 +9,6 @@ megabytes each; a changed file gets a new checksum.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -87,8 +86,13 @@ def git_state(repo: Path = REPO) -> dict:
 
 
 def code_provenance() -> dict:
-    return {"hnet": hnet.__version__, **git_state(), "python": platform.python_version(),
-            "torch": torch.__version__, "numpy": np.__version__}
+    return {
+        "hnet": hnet.__version__,
+        **git_state(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def runtime(device: torch.device) -> dict:

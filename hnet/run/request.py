@@ -71,8 +71,7 @@ class RunRequest:
     @property
     def cell(self) -> tuple:
         """The requests that differ only in their seed (and folder) share this key."""
-        return (self.benchmark, self.scenario, self.method, self.cell_fingerprint, self.keep_checkpoint,
-                self.purpose)
+        return (self.benchmark, self.scenario, self.method, self.cell_fingerprint, self.keep_checkpoint, self.purpose)
 
     @property
     def name(self) -> str:
@@ -85,11 +84,25 @@ class RunRequest:
     def job(self) -> dict:
         """What the workflow hands a training job for this request's cell (no seed, no folder: those
         are the job's outputs), as plain data."""
-        return {"benchmark": self.benchmark, "scenario": self.scenario, "method": self.method,
-                "overrides": self.overrides, "keep_checkpoint": self.keep_checkpoint, "purpose": self.purpose,
-                "cell_fingerprint": self.cell_fingerprint}
+        return {
+            "benchmark": self.benchmark,
+            "scenario": self.scenario,
+            "method": self.method,
+            "overrides": self.overrides,
+            "keep_checkpoint": self.keep_checkpoint,
+            "purpose": self.purpose,
+            "cell_fingerprint": self.cell_fingerprint,
+        }
 
     @classmethod
     def from_job(cls, job: dict, seed: int, folder: str) -> RunRequest:
-        return cls(job["benchmark"], job["scenario"], job["method"], seed, dict(job["overrides"]), folder,
-                   job["keep_checkpoint"], tuple(job["purpose"]))
+        return cls(
+            job["benchmark"],
+            job["scenario"],
+            job["method"],
+            seed,
+            dict(job["overrides"]),
+            folder,
+            job["keep_checkpoint"],
+            tuple(job["purpose"]),
+        )

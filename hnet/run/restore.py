@@ -19,8 +19,9 @@ def data_folders(metrics: dict) -> dict[str, str]:
     return metrics.get("provenance", {}).get("data", {}).get("folders", {})
 
 
-def restore_run(run_dir: Path, data_dir: str, method: str | None = None, **data_overrides
-                ) -> tuple[dict, Benchmark, Method]:
+def restore_run(
+    run_dir: Path, data_dir: str, method: str | None = None, **data_overrides
+) -> tuple[dict, Benchmark, Method]:
     """(metrics.json, the run's benchmark, its method with the trained state) on the CPU."""
     run_dir = Path(run_dir)
     if not (run_dir / "metrics.json").exists():

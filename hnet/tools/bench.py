@@ -33,8 +33,10 @@ def mnist_lines(device, repeats: int, steps_per_block: int = 5) -> None:
             m, b, c = hnet_at_task(preset, task - 1, device)
             fns[task] = repeated(step_fn(m, b, c, task - 1), steps_per_block)
         t = {k: per_call(v, steps_per_block) for k, v in interleaved(fns, device, repeats).items()}
-        print(f"\n{name} CL1 preset, one training step (batch {cfg['batch_size']}), "
-              f"{repeats} interleaved rounds of {steps_per_block} steps, medians:")
+        print(
+            f"\n{name} CL1 preset, one training step (batch {cfg['batch_size']}), "
+            f"{repeats} interleaved rounds of {steps_per_block} steps, medians:"
+        )
         print(f"  plain target network   {t['plain']}")
         for task in (1, last):
             ratio = t[task].wall_ms / t["plain"].wall_ms
@@ -70,8 +72,10 @@ def reference_lines(device, repeats: int) -> None:
             m, _, _ = hnet_at_task("permuted_mnist_100", prev, device, reg_impl=impl)
             fns[impl] = regulariser_fn(m)
         t = interleaved(fns, device, repeats, warmup=1)
-        print(f"  {prev:3d} previous tasks  gram {t['gram']}   reference {t['reference']}   "
-              f"({t['reference'].wall_ms / t['gram'].wall_ms:4.1f} x gram)")
+        print(
+            f"  {prev:3d} previous tasks  gram {t['gram']}   reference {t['reference']}   "
+            f"({t['reference'].wall_ms / t['gram'].wall_ms:4.1f} x gram)"
+        )
 
 
 def main(argv=None) -> int:
@@ -84,21 +88,34 @@ def main(argv=None) -> int:
     ap.add_argument("--only-ent", action="store_true", help="only the HNET+ENT evaluation benchmark")
     ap.add_argument("--cifar", action="store_true", help="only the split CIFAR lines (ResNet-32, ZenkeNet)")
     ap.add_argument("--cifar-epoch", action="store_true", help="with --cifar: also time one full epoch of task 1")
-    ap.add_argument("--fisher", action="store_true",
-                    help="only the diagonal Fisher line: the MLP fast path vs per-sample gradients")
-    ap.add_argument("--pm100", action="store_true",
-                    help="only PermutedMNIST-100 HNET: step cost at tasks 1/10/50/100, target memory, one seed's time")
-    ap.add_argument("--packing", action="store_true",
-                    help="only the seed-packing lines: runs/h unpacked vs S seeds packed (hnet.tools.bench_packing)")
+    ap.add_argument(
+        "--fisher", action="store_true", help="only the diagonal Fisher line: the MLP fast path vs per-sample gradients"
+    )
+    ap.add_argument(
+        "--pm100",
+        action="store_true",
+        help="only PermutedMNIST-100 HNET: step cost at tasks 1/10/50/100, target memory, one seed's time",
+    )
+    ap.add_argument(
+        "--packing",
+        action="store_true",
+        help="only the seed-packing lines: runs/h unpacked vs S seeds packed (hnet.tools.bench_packing)",
+    )
     ap.add_argument("--pack-sizes", default="5,20", help="with --packing: the S values (default 5,20)")
-    ap.add_argument("--pack-iterations", type=int, default=50, help="with --packing: iterations per task of the timed runs")
-    ap.add_argument("--pack-cells", help="with --packing: only these cells, e.g. split_mnist/cl1/hnet,split_mnist/cl1/ewc")
+    ap.add_argument(
+        "--pack-iterations", type=int, default=50, help="with --packing: iterations per task of the timed runs"
+    )
+    ap.add_argument(
+        "--pack-cells", help="with --packing: only these cells, e.g. split_mnist/cl1/hnet,split_mnist/cl1/ewc"
+    )
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    print(f"device: {device}, {torch.get_num_threads()} CPU threads; times are medians, wall clock "
-          f"(CPU time of the process)")
+    print(
+        f"device: {device}, {torch.get_num_threads()} CPU threads; times are medians, wall clock "
+        f"(CPU time of the process)"
+    )
     from hnet.tools.bench_cifar import cifar_lines
     from hnet.tools.bench_extra import ent_evaluation, fisher_line
     from hnet.tools.bench_pm100 import pm100_lines
@@ -115,8 +132,13 @@ def main(argv=None) -> int:
         from hnet.tools.bench_packing import packing_lines
 
         sizes = tuple(int(v) for v in args.pack_sizes.split(","))
-        packing_lines(device, sizes, args.pack_iterations, max(2, args.repeats // 5),
-                      args.pack_cells.split(",") if args.pack_cells else None)
+        packing_lines(
+            device,
+            sizes,
+            args.pack_iterations,
+            max(2, args.repeats // 5),
+            args.pack_cells.split(",") if args.pack_cells else None,
+        )
     elif args.cifar:
         cifar_lines(device, args.repeats, args.cifar_epoch)
     else:

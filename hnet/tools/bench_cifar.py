@@ -25,8 +25,9 @@ CIFAR10_TRAIN, CIFAR100_TASK_TRAIN = 50_000, 5_000
 def fake_cifar(n_tasks: int, n: int, device) -> Benchmark:
     x = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, device=device)
     y = torch.randint(0, 10, (n,), device=device)
-    tasks = [Task(t, x, y, x[:64], y[:64], list(range(10)), transform=lambda v: v.float().div(255))
-             for t in range(n_tasks)]
+    tasks = [
+        Task(t, x, y, x[:64], y[:64], list(range(10)), transform=lambda v: v.float().div(255)) for t in range(n_tasks)
+    ]
     return Benchmark("split_cifar", tasks, (3, 32, 32), 10)
 
 
@@ -47,6 +48,7 @@ def step_fn(method, data, task):
     def fn():
         x, y, t = data.next_batch()
         method.train_step(x, y, t, task + 1)
+
     return fn
 
 
@@ -59,22 +61,34 @@ def cifar_lines(device, repeats: int, epoch: bool, nets=tuple(NETS)) -> None:
         plain, pdata, cfg = method_at_task(preset, "finetune", 0, device)
         h1, d1, _ = method_at_task(preset, "hnet", 0, device)
         h6, d6, _ = method_at_task(preset, "hnet", 5, device)
-        timing = interleaved({"plain": step_fn(plain, pdata, 0), "hnet1": step_fn(h1, d1, 0),
-                              "hnet6": step_fn(h6, d6, 5)}, device, repeats)
+        timing = interleaved(
+            {"plain": step_fn(plain, pdata, 0), "hnet1": step_fn(h1, d1, 0), "hnet6": step_fn(h6, d6, 5)},
+            device,
+            repeats,
+        )
         t = {k: v.wall_ms for k, v in timing.items()}
-        print(f"\n{net} (split CIFAR preset, batch {cfg['batch_size']}), one training step, "
-              f"{repeats} interleaved rounds, medians:")
+        print(
+            f"\n{net} (split CIFAR preset, batch {cfg['batch_size']}), one training step, "
+            f"{repeats} interleaved rounds, medians:"
+        )
         print(f"  plain {net:10s}       {timing['plain']}")
-        print(f"  HNET task 1            {timing['hnet1']}   ratio {t['hnet1'] / t['plain']:5.2f} x plain "
-              "(target <= 1.5)")
-        print(f"  HNET task 6            {timing['hnet6']}   ratio {t['hnet6'] / t['plain']:5.2f} x plain "
-              "(5 previous tasks regularised)")
-        steps = cfg["epochs"] * (math.ceil(CIFAR10_TRAIN / cfg["batch_size"])
-                                 + (cfg["n_tasks"] - 1) * math.ceil(CIFAR100_TASK_TRAIN / cfg["batch_size"]))
+        print(
+            f"  HNET task 1            {timing['hnet1']}   ratio {t['hnet1'] / t['plain']:5.2f} x plain (target <= 1.5)"
+        )
+        print(
+            f"  HNET task 6            {timing['hnet6']}   ratio {t['hnet6'] / t['plain']:5.2f} x plain "
+            "(5 previous tasks regularised)"
+        )
+        steps = cfg["epochs"] * (
+            math.ceil(CIFAR10_TRAIN / cfg["batch_size"])
+            + (cfg["n_tasks"] - 1) * math.ceil(CIFAR100_TASK_TRAIN / cfg["batch_size"])
+        )
         mean_ms = (t["hnet1"] + (cfg["n_tasks"] - 1) * t["hnet6"]) / cfg["n_tasks"]
-        print(f"  paper run: {cfg['epochs']} epochs x 6 tasks = {steps:,} steps; at these step times about "
-              f"{steps * t['hnet1'] / 3.6e6:.1f}-{steps * t['hnet6'] / 3.6e6:.1f} h of training on this device "
-              f"(~{steps * mean_ms / 3.6e6:.1f} h, evaluation not included)")
+        print(
+            f"  paper run: {cfg['epochs']} epochs x 6 tasks = {steps:,} steps; at these step times about "
+            f"{steps * t['hnet1'] / 3.6e6:.1f}-{steps * t['hnet6'] / 3.6e6:.1f} h of training on this device "
+            f"(~{steps * mean_ms / 3.6e6:.1f} h, evaluation not included)"
+        )
         if epoch and preset == "split_cifar":
             m, data, _ = method_at_task(preset, "hnet", 0, device, n=CIFAR10_TRAIN)
             n_steps = math.ceil(CIFAR10_TRAIN / cfg["batch_size"])
@@ -85,6 +99,8 @@ def cifar_lines(device, repeats: int, epoch: bool, nets=tuple(NETS)) -> None:
                 fn()
             sync(device)
             sec = time.perf_counter() - start
-            print(f"  one epoch of task 1 ({CIFAR10_TRAIN:,} images, {n_steps} steps) with HNET, measured: "
-                  f"{sec:.0f} s -> x {cfg['epochs']} epochs x (1 + 5 x 0.1 of the data) = "
-                  f"{sec * cfg['epochs'] * 1.5 / 3600:.1f} h per paper run")
+            print(
+                f"  one epoch of task 1 ({CIFAR10_TRAIN:,} images, {n_steps} steps) with HNET, measured: "
+                f"{sec:.0f} s -> x {cfg['epochs']} epochs x (1 + 5 x 0.1 of the data) = "
+                f"{sec * cfg['epochs'] * 1.5 / 3600:.1f} h per paper run"
+            )

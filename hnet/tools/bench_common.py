@@ -52,9 +52,11 @@ def interleaved(fns: dict[str, Callable[[], object]], device, repeats: int, warm
 
 def repeated(fn: Callable[[], object], n: int) -> Callable[[], None]:
     """``fn`` called ``n`` times per call (for steps too short to time one by one); divide by ``n``."""
+
     def block():
         for _ in range(n):
             fn()
+
     return block
 
 

@@ -28,7 +28,9 @@ def fisher_line(device, repeats: int) -> None:
     times = {"fast": [], "per-sample": []}
     for _ in range(repeats):
         for name, mlp in (("fast", net), ("per-sample", None)):
-            times[name].append(timed(lambda: diagonal_fisher(net, params, scenario, batch, 1, mlp=mlp), device, 1, 0))
+            times[name].append(
+                timed(lambda mlp=mlp: diagonal_fisher(net, params, scenario, batch, 1, mlp=mlp), device, 1, 0)
+            )
     fast, slow = statistics.median(times["fast"]), statistics.median(times["per-sample"])
     print(f"\nDiagonal Fisher, PermutedMNIST MLP, 500 samples x 10 classes ({repeats} interleaved repeats, medians):")
     print(f"  per-sample gradients  {slow / 1000:8.2f} s")
@@ -58,5 +60,3 @@ def ent_evaluation(device, subset: int) -> None:
     print(f"  batched      {t_batched / 1000:8.3f} s   (target < 2 s)")
     print(f"  per sample   {t_loop / 1000:8.3f} s   (measured on {subset} images, scaled linearly)")
     print(f"  ratio        {t_loop / t_batched:8.1f} x")
-
-

@@ -4,7 +4,8 @@ For each cell, whole runs (every task, the method's real hooks, the full evaluat
 of k iterations per task are timed: the loop's own training time (synchronised on a GPU) divided by
 the iterations gives the cost of one iteration (growing regulariser included, averaged over the
 tasks), the rest of the wall time is the fixed cost (setup, end-of-task work such as EWC's Fisher,
-evaluation). Runs per hour at the preset's iteration count follow from those two numbers. The configurations are interleaved and repeated, and the medians reported, so
+evaluation). Runs per hour at the preset's iteration count follow from those two numbers. The
+configurations are interleaved and repeated, and the medians reported, so
 that drift in the machine's load does not decide the ratios. Python start-up and data loading (the
 same with and without packing) are excluded. Inputs are random tensors of the datasets' shapes and
 sizes: the costs do not depend on pixel values.
@@ -57,8 +58,9 @@ def timed_run(bench, cell, cfg, seeds: int, device) -> tuple[float, float]:
     else:
         ids = list(range(1, seeds + 1))
         m = method_class(method)(Context(bench, scenario, cfg, device, SeedStreams(ids)))
-        states = run_seeds(bench, scenario, m, cfg, [torch.Generator().manual_seed(s) for s in ids],
-                           [LoopState() for _ in ids])
+        states = run_seeds(
+            bench, scenario, m, cfg, [torch.Generator().manual_seed(s) for s in ids], [LoopState() for _ in ids]
+        )
     if device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - start, sum(st.train_seconds for st in states)
@@ -66,8 +68,10 @@ def timed_run(bench, cell, cfg, seeds: int, device) -> tuple[float, float]:
 
 def packing_lines(device, sizes=(5, 20), k: int = 50, repeats: int = 2, cells: list[str] | None = None) -> None:
     """``cells``: only these ('preset/scenario/method'; default all of CELLS)."""
-    print(f"\nSeed packing: runs per hour at the preset's iterations (whole runs of {k} iterations per task, "
-          f"{repeats} interleaved repeats, medians):")
+    print(
+        f"\nSeed packing: runs per hour at the preset's iterations (whole runs of {k} iterations per task, "
+        f"{repeats} interleaved repeats, medians):"
+    )
     for cell, shape, changed in CELLS:
         if cells and "/".join(cell) not in cells:
             continue
@@ -88,7 +92,9 @@ def packing_lines(device, sizes=(5, 20), k: int = 50, repeats: int = 2, cells: l
             per_hour = s * 3600 / run_seconds
             base = base or per_hour
             what = "one run per process" if s == 1 else f"S = {s:2d} packed      "
-            print(f"  {'/'.join(cell):26s} {what}  {1000 * per_iter:8.1f} ms/iteration  fixed {fixed:6.1f} s  "
-                  f"{per_hour:8.1f} runs/h  ({per_hour / base:5.2f} x)")
+            print(
+                f"  {'/'.join(cell):26s} {what}  {1000 * per_iter:8.1f} ms/iteration  fixed {fixed:6.1f} s  "
+                f"{per_hour:8.1f} runs/h  ({per_hour / base:5.2f} x)"
+            )
         if changed:
             print(f"  {'':26s} measured with {changed} (see CELLS)")

@@ -56,8 +56,10 @@ def features_fn(method):
 
 
 def pm100_lines(device, repeats: int, steps_per_block: int = 3, memory: bool = False) -> None:
-    print(f"\nPermutedMNIST-100 CL1 HNET preset, one whole training step (batch 128), "
-          f"{repeats} interleaved rounds of {steps_per_block} steps, medians:")
+    print(
+        f"\nPermutedMNIST-100 CL1 HNET preset, one whole training step (batch 128), "
+        f"{repeats} interleaved rounds of {steps_per_block} steps, medians:"
+    )
     fns, methods = {}, {}
     for t in TASKS:
         m, bench, cfg = hnet_at_task(PRESET, t - 1, device)
@@ -70,14 +72,18 @@ def pm100_lines(device, repeats: int, steps_per_block: int = 3, memory: bool = F
         aim = f"   (target <= {TASK_100_TARGET:g})" if t == TASKS[-1] else ""
         print(f"  task {t:3d} ({t - 1:2d} previous)  {times[t]}   ratio {step_ms[t] / step_ms[1]:5.2f} x task 1{aim}")
     floor = step_ms[1] + times["features"].wall_ms
-    print(f"  floor at task {TASKS[-1]}: task 1's step + the previous tasks' hidden features fwd+bwd "
-          f"({times['features']}) = {floor:.1f} ms = {floor / step_ms[1]:4.2f} x task 1; the step is "
-          f"{step_ms[TASKS[-1]] / floor:4.2f} x the floor")
+    print(
+        f"  floor at task {TASKS[-1]}: task 1's step + the previous tasks' hidden features fwd+bwd "
+        f"({times['features']}) = {floor:.1f} ms = {floor / step_ms[1]:4.2f} x task 1; the step is "
+        f"{step_ms[TASKS[-1]] / floor:4.2f} x the floor"
+    )
     n_tasks, iterations = cfg["n_tasks"], cfg["iterations"]  # the preset's, the same for every task count
     total = interpolated_total_s(step_ms, n_tasks, iterations)
-    print(f"  one seed's training steps ({n_tasks} tasks x {iterations} iterations, linear between the measured "
-          f"tasks) on {device}: {total / 3600:.1f} h (target <= {SEED_HOURS_TARGET:g} h on this 2-core CPU; "
-          "evaluation and data loading not included)")
+    print(
+        f"  one seed's training steps ({n_tasks} tasks x {iterations} iterations, linear between the measured "
+        f"tasks) on {device}: {total / 3600:.1f} h (target <= {SEED_HOURS_TARGET:g} h on this 2-core CPU; "
+        "evaluation and data loading not included)"
+    )
     if memory:
         print("\nMemory held for the regulariser's targets:")
         for t in (10, 100):

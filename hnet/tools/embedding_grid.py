@@ -22,8 +22,9 @@ from hnet.run.restore import restore_run
 
 
 @torch.no_grad()
-def grid_accuracy(method, bench, axes: tuple[torch.Tensor, torch.Tensor], test_images: int,
-                  chunk: int = 64) -> np.ndarray:
+def grid_accuracy(
+    method, bench, axes: tuple[torch.Tensor, torch.Tensor], test_images: int, chunk: int = 64
+) -> np.ndarray:
     """(tasks, G, G) accuracy in percent of each task's head with the embedding at each grid point."""
     gx, gy = axes
     points = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), -1).reshape(-1, 2)  # row i: y = gy[i]
@@ -61,15 +62,24 @@ def main(argv=None) -> int:
     acc = grid_accuracy(method, bench, (gx, gy), args.test_images)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out, accuracy=acc, gx=gx.numpy(), gy=gy.numpy(), embeddings=embs.numpy(),
-             final=np.array(m["final"]))
-    info = {"run": str(args.run_dir), "grid": args.grid, "test_images": args.test_images, "seconds": seconds,
-            "cpu_seconds": cpu_seconds,  # beside the wall time: other processes on the machine inflate that
-            "config": {k: m["config"][k] for k in ("emb_dim", "target_hidden", "hnet_hidden", "chunk_size",
-                                                   "chunk_emb_dim", "beta", "iterations") if k in m["config"]}}
+    np.savez(args.out, accuracy=acc, gx=gx.numpy(), gy=gy.numpy(), embeddings=embs.numpy(), final=np.array(m["final"]))
+    info = {
+        "run": str(args.run_dir),
+        "grid": args.grid,
+        "test_images": args.test_images,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,  # beside the wall time: other processes on the machine inflate that
+        "config": {
+            k: m["config"][k]
+            for k in ("emb_dim", "target_hidden", "hnet_hidden", "chunk_size", "chunk_emb_dim", "beta", "iterations")
+            if k in m["config"]
+        },
+    }
     args.out.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
-    print(f"{args.grid} x {args.grid} grid, {bench.n_tasks} tasks x {args.test_images} test images: {seconds:.1f} s "
-          f"({cpu_seconds:.1f} s of CPU time at {torch.get_num_threads()} threads)")
+    print(
+        f"{args.grid} x {args.grid} grid, {bench.n_tasks} tasks x {args.test_images} test images: {seconds:.1f} s "
+        f"({cpu_seconds:.1f} s of CPU time at {torch.get_num_threads()} threads)"
+    )
     return 0
 
 

@@ -27,12 +27,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--data-dir", default="data")
-    ap.add_argument("--temperatures", type=float, nargs="*", default=[],
-                    help="temperature for the last task's logits (others 1) to try")
+    ap.add_argument(
+        "--temperatures",
+        type=float,
+        nargs="*",
+        default=[],
+        help="temperature for the last task's logits (others 1) to try",
+    )
     args = ap.parse_args(argv)
     m, base, method = load_ent_run(args.run_dir, args.data_dir)
-    heads = collect_heads(method, build_benchmark(m["benchmark"], base, args.data_dir, download=False,
-                                                  dataset_dirs=data_folders(m)))
+    heads = collect_heads(
+        method, build_benchmark(m["benchmark"], base, args.data_dir, download=False, dataset_dirs=data_folders(m))
+    )
     k, n = heads.logits.shape[:2]
     chosen = entropy(heads.logits).argmin(0)
     confusion = torch.bincount(heads.task * k + chosen, minlength=k * k).reshape(k, k)
@@ -54,8 +60,10 @@ def main(argv=None) -> int:
         scale = torch.ones(k)
         scale[-1] = temp
         res = score_rule(entropy(heads.logits / scale[:, None, None]), heads, method.shared_head)
-        print(f"last-task temperature {temp:5.2f}: accuracy {res['accuracy']:6.2f} %, last task chosen for "
-              f"{res['chosen_share'][-1]:5.1f} % of inputs")
+        print(
+            f"last-task temperature {temp:5.2f}: accuracy {res['accuracy']:6.2f} %, last task chosen for "
+            f"{res['chosen_share'][-1]:5.1f} % of inputs"
+        )
     return 0
 
 

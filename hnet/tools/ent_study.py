@@ -23,7 +23,8 @@ The last two use only each task's own validation data, so they could be computed
 that task in a continual setting. The rule with the best validation accuracy is selected (ties go
 to the earlier, simpler rule); test accuracies are reported for every rule but never used to
 choose. The workflow repeats the study for training settings (``ent_study.variants``, e.g. fewer
-iterations per task) and the report selects the (setting, rule) pair on validation. Input: an ``hnet_ent`` run trained with ``--set val_fraction=F`` and ``--keep-checkpoint``;
+iterations per task) and the report selects the (setting, rule) pair on validation. Input: an
+``hnet_ent`` run trained with ``--set val_fraction=F`` and ``--keep-checkpoint``;
 its validation split was held out of the training data, the test set was never seen.
 """
 
@@ -32,9 +33,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import Tensor
@@ -102,7 +103,9 @@ def selection_rules(n_tasks: int, calib: dict) -> dict[str, tuple[str, Callable[
         scale = torch.ones(n_tasks)
         scale[-1] = temp
         rules[f"last task at temperature {temp:g}"] = (
-            "last-task temperature", lambda z, s=scale: entropy(z / s[:, None, None]))
+            "last-task temperature",
+            lambda z, s=scale: entropy(z / s[:, None, None]),
+        )
     mean_h = torch.tensor(calib["mean_entropy"]).clamp_min(1e-12)
     rules["entropy / own-task mean"] = ("own-task calibration", lambda z: entropy(z) / mean_h[:, None])
     temps = torch.tensor(calib["temperature"])
@@ -119,8 +122,12 @@ def score_rule(scores: Tensor, heads: Heads, shared_head: bool) -> dict:
     ok = (local == heads.label) if shared_head else (right_task & (local == heads.label))
     per_task = [100 * float(ok[heads.task == t].float().mean()) for t in range(k)]
     share = [100 * float((chosen == t).float().mean()) for t in range(k)]
-    return {"accuracy": 100 * float(ok.float().mean()), "task_inference": 100 * float(right_task.float().mean()),
-            "per_task": per_task, "chosen_share": share}
+    return {
+        "accuracy": 100 * float(ok.float().mean()),
+        "task_inference": 100 * float(right_task.float().mean()),
+        "per_task": per_task,
+        "chosen_share": share,
+    }
 
 
 def oracle_accuracy(heads: Heads) -> float:
@@ -152,8 +159,9 @@ def load_run(run_dir: Path, data_dir: str):
         raise SystemExit(f"{run_dir}: the run has no validation split; train it with --set val_fraction=0.1")
     folders = data_folders(m)
     val = build_benchmark(m["benchmark"], base, data_dir, download=False, dataset_dirs=folders)
-    test = build_benchmark(m["benchmark"], {**base, "val_fraction": 0.0}, data_dir, download=False,
-                           dataset_dirs=folders)
+    test = build_benchmark(
+        m["benchmark"], {**base, "val_fraction": 0.0}, data_dir, download=False, dataset_dirs=folders
+    )
     return m, val, test, method
 
 
@@ -164,25 +172,44 @@ def study(method, val: Benchmark, test: Benchmark) -> dict:
     for name, (kind, scores) in selection_rules(val.n_tasks, calib).items():
         v = score_rule(scores(heads_val.logits), heads_val, method.shared_head)
         t = score_rule(scores(heads_test.logits), heads_test, method.shared_head)
-        rows.append({"rule": name, "kind": kind, **{f"val_{k}": x for k, x in v.items()},
-                     **{f"test_{k}": x for k, x in t.items()}})
+        rows.append(
+            {
+                "rule": name,
+                "kind": kind,
+                **{f"val_{k}": x for k, x in v.items()},
+                **{f"test_{k}": x for k, x in t.items()},
+            }
+        )
     best = max(rows, key=lambda r: r["val_accuracy"])  # max keeps the first of equal values
-    return {"rules": rows, "selected": best["rule"], "paper_rule": PAPER_RULE, "calibration": calib,
-            "oracle": {"val": oracle_accuracy(heads_val), "test": oracle_accuracy(heads_test)}}
+    return {
+        "rules": rows,
+        "selected": best["rule"],
+        "paper_rule": PAPER_RULE,
+        "calibration": calib,
+        "oracle": {"val": oracle_accuracy(heads_val), "test": oracle_accuracy(heads_test)},
+    }
 
 
 def to_markdown(result: dict) -> str:
-    lines = [f"HNET+ENT task-selection rules — {result['benchmark']} {result['scenario'].upper()}, training "
-             f"setting {result['variant']!r}, seed {result['seed']}, validation split {result['val_fraction']:g} of the training data.", "",
-             "| rule | val accuracy | val task inference | val share chosen per task | test accuracy | |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"HNET+ENT task-selection rules — {result['benchmark']} {result['scenario'].upper()}, training "
+        f"setting {result['variant']!r}, seed {result['seed']}, "
+        f"validation split {result['val_fraction']:g} of the training data.",
+        "",
+        "| rule | val accuracy | val task inference | val share chosen per task | test accuracy | |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in result["rules"]:
         mark = "selected on validation" if r["rule"] == result["selected"] else ""
         share = "/".join(f"{s:.0f}" for s in r["val_chosen_share"])
-        lines.append(f"| {r['rule']} | {r['val_accuracy']:.2f} | {r['val_task_inference']:.2f} | {share} | "
-                     f"{r['test_accuracy']:.2f} | {mark} |")
-    lines += ["", f"Oracle task (ceiling): validation {result['oracle']['val']:.2f}, test "
-                  f"{result['oracle']['test']:.2f}."]
+        lines.append(
+            f"| {r['rule']} | {r['val_accuracy']:.2f} | {r['val_task_inference']:.2f} | {share} | "
+            f"{r['test_accuracy']:.2f} | {mark} |"
+        )
+    lines += [
+        "",
+        f"Oracle task (ceiling): validation {result['oracle']['val']:.2f}, test {result['oracle']['test']:.2f}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -191,12 +218,19 @@ def main(argv=None) -> int:
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--data-dir", default="data")
     ap.add_argument("--out", type=Path, required=True, help="study JSON; a .md table is written beside it")
-    ap.add_argument("--variant", default="paper",
-                    help="name of the training setting this run used (the report compares variants)")
+    ap.add_argument(
+        "--variant", default="paper", help="name of the training setting this run used (the report compares variants)"
+    )
     args = ap.parse_args(argv)
     m, val, test, method = load_run(args.run_dir, args.data_dir)
-    result = {"benchmark": m["benchmark"], "scenario": m["scenario"], "seed": m["seed"], "variant": args.variant,
-              "val_fraction": m["config"]["val_fraction"], **study(method, val, test)}
+    result = {
+        "benchmark": m["benchmark"],
+        "scenario": m["scenario"],
+        "seed": m["seed"],
+        "variant": args.variant,
+        "val_fraction": m["config"]["val_fraction"],
+        **study(method, val, test),
+    }
     if any(math.isnan(r["val_accuracy"]) for r in result["rules"]):
         raise SystemExit("NaN accuracy: empty validation split?")
     atomic_write_text(args.out, json.dumps(result, indent=1))

@@ -22,7 +22,6 @@ one probe (a sweep over lambda is probed once). Measured times of finished jobs 
 from __future__ import annotations
 
 import argparse
-import heapq
 import json
 import os
 import statistics
@@ -30,21 +29,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from hnet.benchmarks import Scenario, build_benchmark
 from hnet.core import Context, run_loop
-from hnet.core.schedule import phase_iterations
 from hnet.errors import UserError
 from hnet.registry import method_class
 from hnet.run.config import resolve
 from hnet.run.execute import resolve_device
 from hnet.run.seeding import seed_everything
+from hnet.tools.plan_model import Probe, growth, linear, makespan, measured_seconds, predict  # noqa: F401
 from hnet.tools.plan_report import hms, report
-
 
 COST_NEUTRAL = ("lr", "beta", "ewc_lambda", "gamma", "si_c")
 
@@ -55,26 +52,6 @@ def cost_key(job: dict) -> str:
     cfg, _ = resolve(job["benchmark"], job["scenario"], job["method"], job["overrides"])
     reduced = {k: (bool(v) if k in COST_NEUTRAL else v) for k, v in cfg.items()}
     return json.dumps([job["benchmark"], job["scenario"], job["method"], reduced], sort_keys=True, default=str)
-
-
-@dataclass
-class Probe:
-    setup_s: float  # data loading and moving to the device
-    step: list[tuple[int, float]]  # (phase, seconds per training step)
-    end_task: list[tuple[int, float]]  # (phase, seconds)
-    eval_unit: list[tuple[int, float]]  # (phase, seconds per seen task evaluated)
-    step_median: list[tuple[int, float]] = field(default_factory=list)  # (phase, median seconds of one step)
-
-
-def linear(points: list[tuple[int, float]]):
-    """a + b p through the points (least squares); a constant for one point; never below zero."""
-    if len(points) == 1:
-        return lambda p: points[0][1]
-    ps, vs = [p for p, _ in points], [v for _, v in points]
-    mp, mv = statistics.fmean(ps), statistics.fmean(vs)
-    var = sum((p - mp) ** 2 for p in ps)
-    b = sum((p - mp) * (v - mv) for p, v in zip(ps, vs)) / var if var else 0.0
-    return lambda p: max(mv + b * (p - mp), 0.0)
 
 
 def probed_tasks(n_tasks: int, max_tasks: int, long_run: int = 12) -> int:
@@ -124,8 +101,14 @@ def probe(job: dict, data_dir: str, device, iterations: int, max_tasks: int):
     method.end_task = timed_end
     method.train_step = timed_step
     marks.append((time.perf_counter(), 0.0, 0))
-    run_loop(bench, scenario, method, short, torch.Generator().manual_seed(1),
-             on_phase_end=lambda st: marks.append((time.perf_counter(), st.train_seconds, st.train_steps)))
+    run_loop(
+        bench,
+        scenario,
+        method,
+        short,
+        torch.Generator().manual_seed(1),
+        on_phase_end=lambda st: marks.append((time.perf_counter(), st.train_seconds, st.train_steps)),
+    )
     phases = method.phases(bench.n_tasks)
     result = Probe(setup, [], [], [])
     for p, task_ids in enumerate(phases):
@@ -139,90 +122,43 @@ def probe(job: dict, data_dir: str, device, iterations: int, max_tasks: int):
     return result, cfg, method.phases(full.n_tasks), [len(task.y_train) for task in full.tasks]
 
 
-def growth(points: list[tuple[int, float]], significant: float = 0.25,
-           medians: list[tuple[int, float]] | None = None, significant_median: float = 0.08):
-    """Phase 0 as measured (no previous task: no regulariser, no replay); later phases a + b p
-    fitted on the probed phases >= 1, but only where the growth is real: a phase total of 20 steps
-    varies by 10-30 % (load, one slow step), and a slope fitted to noise, extrapolated from 3
-    phases to 100, would decide the whole prediction. With ``medians`` (the median single step of
-    each phase, robust to one slow step) the growth is judged on their fitted rise over the probed
-    phases against ``significant_median`` of their mean; without them, the totals' rise against
-    ``significant``. Neither decides well from 3 regularised phases (PermutedMNIST-100 HNET: +7 %
-    idle, above 8 % under load), hence the longer probes of many-task benchmarks (``probed_tasks``)."""
-    first = dict(points).get(0)
-    later = [(p, v) for p, v in points if p >= 1] or points
-    fit = linear(later)
-    if medians and len([m for m in medians if m[0] >= 1]) > 1:
-        evidence, threshold = [m for m in medians if m[0] >= 1], significant_median
-    else:
-        evidence, threshold = later, significant
-    evidence_fit = linear(evidence)
-    lo, hi = min(p for p, _ in evidence), max(p for p, _ in evidence)
-    rise = evidence_fit(hi) - evidence_fit(lo)
-    grows = hi > lo and rise > threshold * statistics.fmean(v for _, v in evidence)
-    mean = statistics.fmean(v for _, v in later)
-    return lambda p: first if p == 0 and first is not None else (fit(p) if grows else mean)
-
-
-def predict(probe_: Probe, cfg: dict, phases: list[list[int]], n_train: list[int], startup_s: float) -> float:
-    step = growth(probe_.step, medians=probe_.step_median)
-    end, unit = growth(probe_.end_task), growth(probe_.eval_unit)
-    total = startup_s + probe_.setup_s
-    for p, task_ids in enumerate(phases):
-        iters, _ = phase_iterations(cfg, sum(n_train[t] for t in task_ids), len(task_ids))
-        total += iters * step(p) + end(p) + unit(p) * (max(task_ids) + 1)
-    return total
-
-
 def startup_seconds(threads: int) -> float:
     """What every training process costs besides its data and training: interpreter start, imports,
     method discovery, config resolution, provenance, writing the run folder. Measured once as the
     wall time of a whole ``python -m hnet run`` of one step per task on the toy regression."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "hnet", "run", "--benchmark", "regression", "--scenario", "cl1",
-                        "--method", "finetune", "--seed", "1", "--set", "iterations=1", "--device", "cpu",
-                        "--out", f"{tmp}/run"], check=True, capture_output=True,
-                       env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hnet",
+                "run",
+                "--benchmark",
+                "regression",
+                "--scenario",
+                "cl1",
+                "--method",
+                "finetune",
+                "--seed",
+                "1",
+                "--set",
+                "iterations=1",
+                "--device",
+                "cpu",
+                "--out",
+                f"{tmp}/run",
+            ],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "OMP_NUM_THREADS": str(threads)},
+        )
         return time.perf_counter() - start
 
 
-def makespan(durations: list[tuple[float, dict]], capacity: dict) -> float:
-    """Greedy longest-first list schedule: each job (seconds, needs) starts as soon as what it
-    needs is free; returns the finish time of the last job."""
-    pending = sorted(durations, key=lambda d: -d[0])
-    free, running, now = dict(capacity), [], 0.0
-    while pending or running:
-        started = True
-        while started:
-            started = False
-            for i, (secs, needs) in enumerate(pending):
-                if all(free[k] >= min(v, capacity[k]) for k, v in needs.items()):
-                    for k, v in needs.items():
-                        free[k] -= min(v, capacity[k])
-                    heapq.heappush(running, (now + secs, id(needs), needs))
-                    pending.pop(i)
-                    started = True
-                    break
-        now, _, needs = heapq.heappop(running)
-        for k, v in needs.items():
-            free[k] += min(v, capacity[k])
-    return now
-
-
-def measured_seconds(pattern: str, seeds: list[int]) -> list[float]:
-    """Wall seconds of finished jobs from Snakemake's benchmark files (column ``s``)."""
-    out = []
-    for seed in seeds:
-        path = Path(pattern.format(seed=seed))
-        if path.exists():
-            lines = path.read_text().splitlines()
-            out.append(float(lines[1].split("\t")[lines[0].split("\t").index("s")]))
-    return out
-
-
-def plan(jobs: list[dict], data_dir: str, device, iterations: int, max_tasks: int, cores: int, gpus: int,
-         threads: int) -> tuple[str, list[dict]]:
+def plan(
+    jobs: list[dict], data_dir: str, device, iterations: int, max_tasks: int, cores: int, gpus: int, threads: int
+) -> tuple[str, list[dict]]:
     startup = startup_seconds(threads)
     rows, probes = [], {}
     for job in jobs:
@@ -238,16 +174,36 @@ def plan(jobs: list[dict], data_dir: str, device, iterations: int, max_tasks: in
             continue
         per_run = predict(pr, cfg, phases, n_train, startup)
         measured = measured_seconds(job["measured"], job["seeds"]) if job.get("measured") else []
-        rows.append({**job, "predicted_s": per_run, "measured_s": measured, "probe_s": time.perf_counter() - t,
-                     "probe": {"setup_s": pr.setup_s, "step": pr.step, "end_task": pr.end_task,
-                               "eval_unit": pr.eval_unit, "step_median": pr.step_median},
-                     "step_ms_first": 1000 * pr.step[0][1], "step_ms_last_probed": 1000 * pr.step[-1][1]})
-        print(f"probed {job['rule']} {job['label']}/{job['scenario']}/{job['method']} {job.get('point', '')}: "
-              f"{hms(per_run)} per run", file=sys.stderr)
+        rows.append(
+            {
+                **job,
+                "predicted_s": per_run,
+                "measured_s": measured,
+                "probe_s": time.perf_counter() - t,
+                "probe": {
+                    "setup_s": pr.setup_s,
+                    "step": pr.step,
+                    "end_task": pr.end_task,
+                    "eval_unit": pr.eval_unit,
+                    "step_median": pr.step_median,
+                },
+                "step_ms_first": 1000 * pr.step[0][1],
+                "step_ms_last_probed": 1000 * pr.step[-1][1],
+            }
+        )
+        print(
+            f"probed {job['rule']} {job['label']}/{job['scenario']}/{job['method']} {job.get('point', '')}: "
+            f"{hms(per_run)} per run",
+            file=sys.stderr,
+        )
     on_gpu = device.type == "cuda"
     capacity = {"cores": cores, **({"gpu_share": 100 * gpus} if on_gpu else {})}
-    runs = [(r["predicted_s"], {"cores": threads, **({"gpu_share": r["gpu_share"]} if on_gpu else {})})
-            for r in rows if r["predicted_s"] is not None for _ in r["seeds"]]
+    runs = [
+        (r["predicted_s"], {"cores": threads, **({"gpu_share": r["gpu_share"]} if on_gpu else {})})
+        for r in rows
+        if r["predicted_s"] is not None
+        for _ in r["seeds"]
+    ]
     total = sum(s for s, _ in runs)
     span = makespan(runs, capacity)
     return report(rows, device, total, span, capacity, iterations, max_tasks, startup), rows
@@ -269,8 +225,16 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads_per_run)
     device = resolve_device(args.device)
     jobs = json.loads(Path(args.jobs).read_text())
-    text, rows = plan(jobs, args.data_dir, device, args.probe_iterations, args.probe_tasks,
-                      args.cores or os.cpu_count(), args.gpus, args.threads_per_run)
+    text, rows = plan(
+        jobs,
+        args.data_dir,
+        device,
+        args.probe_iterations,
+        args.probe_tasks,
+        args.cores or os.cpu_count(),
+        args.gpus,
+        args.threads_per_run,
+    )
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text)
@@ -282,14 +246,29 @@ def main(argv=None) -> int:
         import csv
 
         with open(args.csv, "w", newline="") as fh:
-            keys = ["rule", "label", "scenario", "method", "point", "runs", "predicted_s", "measured_median_s", "probe_s"]
+            keys = [
+                "rule",
+                "label",
+                "scenario",
+                "method",
+                "point",
+                "runs",
+                "predicted_s",
+                "measured_median_s",
+                "probe_s",
+            ]
             w = csv.DictWriter(fh, keys)
             w.writeheader()
             for r in rows:
-                w.writerow({**{k: r.get(k, "") for k in keys[:5]}, "runs": len(r["seeds"]),
-                            "predicted_s": "" if r["predicted_s"] is None else f"{r['predicted_s']:.2f}",
-                            "probe_s": f"{r['probe_s']:.1f}",
-                            "measured_median_s": f"{statistics.median(r['measured_s']):.2f}" if r["measured_s"] else ""})
+                w.writerow(
+                    {
+                        **{k: r.get(k, "") for k in keys[:5]},
+                        "runs": len(r["seeds"]),
+                        "predicted_s": "" if r["predicted_s"] is None else f"{r['predicted_s']:.2f}",
+                        "probe_s": f"{r['probe_s']:.1f}",
+                        "measured_median_s": f"{statistics.median(r['measured_s']):.2f}" if r["measured_s"] else "",
+                    }
+                )
     return 0
 
 

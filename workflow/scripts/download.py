@@ -1,4 +1,5 @@
 """Fetch one dataset into the configured data_dir (torchvision's layout), verifying the files."""
+
 import logging
 import sys
 

@@ -1,4 +1,5 @@
 """Thin wrapper: tables -> one figure (the figure functions are hnet.analysis.figures.FIGURES)."""
+
 import sys
 
 import pandas as pd

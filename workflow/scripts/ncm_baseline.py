@@ -60,9 +60,15 @@ def main() -> None:
                 correct = torch.cdist(x, means[: 2 * (t + 1)]).argmin(1) == y
             row.append(100.0 * correct.float().mean().item())
         matrix.append(row)
-    result = {"benchmark": "split_mnist", "scenario": args.scenario, "method": "ncm", "seed": args.seed,
-              "metric": "accuracy", "matrix": matrix,
-              "config": {"representation": "raw pixels in [0, 1]", "distance": "euclidean"}}
+    result = {
+        "benchmark": "split_mnist",
+        "scenario": args.scenario,
+        "method": "ncm",
+        "seed": args.seed,
+        "metric": "accuracy",
+        "matrix": matrix,
+        "config": {"representation": "raw pixels in [0, 1]", "distance": "euclidean"},
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
 

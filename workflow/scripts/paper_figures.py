@@ -1,4 +1,5 @@
 """Thin wrapper: runs.csv -> the paper's Fig. 5 and its table (see hnet.analysis.paper_figures)."""
+
 import sys
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """Thin wrapper: runs.csv -> the paper's Fig. 3a (see hnet.analysis.paper_figures)."""
+
 import sys
 
 import pandas as pd

@@ -1,5 +1,6 @@
 """Thin wrapper: runs.csv + reference numbers + the studies' sections -> results/report.md
 (hnet.analysis.report.assemble_report)."""
+
 import json
 import sys
 from pathlib import Path
@@ -13,10 +14,18 @@ sm = snakemake  # noqa: F821 (injected by the script directive)
 sys.stderr = open(sm.log[0], "w")
 published = pd.read_csv(sm.input.published)
 studies = [json.loads(Path(p).read_text()) for p in sm.input.studies]
-text = assemble_report(pd.read_csv(sm.input.runs), pd.read_csv(sm.input.excluded), published,
-                       pd.read_csv(sm.input.authors), dict(sm.params.tolerance), sm.params.config_name,
-                       dict(sm.params.expected), sm.params.verdicts, ent_study_section(studies, published),
-                       [Path(p).read_text() for p in sm.input.sweeps],
-                       [Path(p).read_text() for p in sm.input.embedding_grid],
-                       [Path(p).read_text() for p in sm.input.split_cifar])
+text = assemble_report(
+    pd.read_csv(sm.input.runs),
+    pd.read_csv(sm.input.excluded),
+    published,
+    pd.read_csv(sm.input.authors),
+    dict(sm.params.tolerance),
+    sm.params.config_name,
+    dict(sm.params.expected),
+    sm.params.verdicts,
+    ent_study_section(studies, published),
+    [Path(p).read_text() for p in sm.input.sweeps],
+    [Path(p).read_text() for p in sm.input.embedding_grid],
+    [Path(p).read_text() for p in sm.input.split_cifar],
+)
 Path(sm.output[0]).write_text(text)

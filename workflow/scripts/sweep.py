@@ -1,4 +1,5 @@
 """Thin wrapper: a sweep's runs -> its tidy table, summary and line plot (see hnet.analysis.sweeps)."""
+
 import sys
 
 from hnet.analysis import sweeps
@@ -9,7 +10,9 @@ points = {path: (point, int(seed)) for path, (point, seed) in dict(sm.params.poi
 table = sweeps.sweep_table(sm.wildcards.sweep, points, sm.params.x)
 table.to_csv(sm.output.table, index=False)
 text = f"### {sm.params.title}\n\n" + (f"{sm.params.claim}\n\n" if sm.params.claim else "")
-text += sweeps.summary_markdown(table, sm.params.title, sm.params.x) + "\n" + sweeps.observation(table, sm.params.x) + "\n"
+text += (
+    sweeps.summary_markdown(table, sm.params.title, sm.params.x) + "\n" + sweeps.observation(table, sm.params.x) + "\n"
+)
 with open(sm.output.summary, "w") as f:
     f.write(text)
 sweeps.sweep_figure(table, sm.output.png, sm.output.pdf, sm.params.title, sm.params.x, sm.params.log_x)

@@ -1,5 +1,6 @@
 """Thin wrapper: one training job of the workflow -> hnet.run.cli.workflow_job (a run request's
 cell, the metrics.json files to write: one, or one per packed seed). Its exit code is the job's."""
+
 import logging
 import os
 import sys
@@ -22,8 +23,11 @@ metrics = sm.output.metrics
 request = dict(sm.params.request)
 if os.environ.get("HNET_KEEP_CHECKPOINT") == "1":
     request["keep_checkpoint"] = True
-code = workflow_job(request, [metrics] if isinstance(metrics, str) else list(metrics),
-                    Place(sm.params.data_dir, True, sm.params.device, dict(sm.params.dataset_dirs)))
+code = workflow_job(
+    request,
+    [metrics] if isinstance(metrics, str) else list(metrics),
+    Place(sm.params.data_dir, True, sm.params.device, dict(sm.params.dataset_dirs)),
+)
 if code:
     errors = [line for line in open(sm.log[0]).read().splitlines() if line.startswith("ERROR")]
     console.write("\n".join(errors[-1:] or [f"ERROR training failed (exit code {code}); see {sm.log[0]}"]) + "\n")
