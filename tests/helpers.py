@@ -95,3 +95,30 @@ def workflow_config(name: str, benchmarks: dict, **top) -> dict:
     }
     cfg["benchmarks"] = {**{b: {"enabled": False} for b in paper["benchmarks"]}, **benchmarks}
     return cfg
+
+
+def run_argv(benchmark, scenario, method, seed, out, data, sets=(), *flags, device="cpu") -> list[str]:
+    """``python -m hnet run`` arguments for one run on local data (no download); ``sets`` are
+    ``key=value`` strings, ``flags`` further options (e.g. ``--keep-checkpoint``); ``device=None`` omits it."""
+    argv = [
+        "run",
+        "--benchmark",
+        benchmark,
+        "--scenario",
+        scenario,
+        "--method",
+        method,
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--data-dir",
+        str(data),
+        "--no-download",
+        *flags,
+    ]
+    if device is not None:
+        argv += ["--device", device]
+    for s in sets:
+        argv += ["--set", s]
+    return argv

@@ -14,7 +14,7 @@ from baselines.si import SI
 from hnet.benchmarks import Scenario
 from hnet.core import run_loop
 from hnet.nets import MLP
-from tests.helpers import context
+from tests.helpers import context, run_argv
 
 
 def value(x) -> float:
@@ -165,36 +165,20 @@ def test_dgr_distill_replay_reduces_forgetting(synthetic_mnist, tmp_path):
 
     def final(method):
         out = tmp_path / method
-        argv = [
-            "run",
-            "--benchmark",
-            "split_mnist",
-            "--scenario",
-            "cl3",
-            "--method",
-            method,
-            "--seed",
-            "1",
-            "--out",
-            str(out),
-            "--data-dir",
-            str(synthetic_mnist),
-            "--no-download",
-            "--device",
-            "cpu",
+        sets = [
+            s
+            for s in (
+                "n_tasks=2",
+                "iterations=150",
+                "target_hidden=[64]",
+                "vae_enc_hidden=[64]",
+                "vae_dec_hidden=[64]",
+                "vae_latent=8",
+                "batch_size=32",
+            )
+            if method == "dgr_distill" or not s.startswith("vae")
         ]
-        for s in (
-            "n_tasks=2",
-            "iterations=150",
-            "target_hidden=[64]",
-            "vae_enc_hidden=[64]",
-            "vae_dec_hidden=[64]",
-            "vae_latent=8",
-            "batch_size=32",
-        ):
-            if method == "dgr_distill" or not s.startswith("vae"):
-                argv += ["--set", s]
-        assert main(argv) == 0
+        assert main(run_argv("split_mnist", "cl3", method, 1, out, synthetic_mnist, sets)) == 0
         return json.loads((out / "metrics.json").read_text())["matrix"]
 
     fine, dgr = final("finetune"), final("dgr_distill")

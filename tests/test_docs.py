@@ -14,6 +14,7 @@ import textwrap
 import pytest
 
 from tests.conftest import REPO
+from tests.helpers import run_argv
 
 
 def test_the_generated_reference_pages_are_current():
@@ -48,34 +49,14 @@ def test_a_newcomer_adds_a_baseline_a_figure_and_a_layered_config_from_the_docs(
     runs = {}
     for method in ("mas", "finetune"):
         out = tmp / "runs" / method
+        sets = [
+            "n_tasks=2",
+            "iterations=20",
+            "target_hidden=[16]",
+            "mas_samples=32" if method == "mas" else "batch_size=32",
+        ]
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "hnet",
-                "run",
-                "--benchmark",
-                "split_mnist",
-                "--scenario",
-                "cl1",
-                "--method",
-                method,
-                "--seed",
-                "1",
-                "--out",
-                str(out),
-                "--data-dir",
-                str(synthetic_mnist),
-                "--no-download",
-                "--set",
-                "n_tasks=2",
-                "--set",
-                "iterations=20",
-                "--set",
-                "target_hidden=[16]",
-                "--set",
-                "mas_samples=32" if method == "mas" else "batch_size=32",
-            ],
+            [sys.executable, "-m", "hnet", *run_argv("split_mnist", "cl1", method, 1, out, synthetic_mnist, sets)],
             env=env,
             cwd=tmp,
             capture_output=True,

@@ -8,6 +8,7 @@ import torch
 
 from hnet.tools import ent_study
 from hnet.tools.ent_study import Heads, fit_temperature, own_task_calibration, score_rule, selection_rules
+from tests.helpers import run_argv
 from tests.test_run_command import SMALL_HNET, run_cli
 
 
@@ -91,31 +92,7 @@ def test_study_selects_on_validation_and_reports_test(synthetic_mnist, tmp_path)
         ent_study.main([str(out), "--data-dir", str(synthetic_mnist), "--out", str(tmp_path / "s.json")])
     from hnet.run.cli import main
 
-    assert (
-        main(
-            [
-                "run",
-                "--benchmark",
-                "split_mnist",
-                "--scenario",
-                "cl3",
-                "--method",
-                "hnet_ent",
-                "--seed",
-                "1",
-                "--out",
-                str(out),
-                "--data-dir",
-                str(synthetic_mnist),
-                "--no-download",
-                "--device",
-                "cpu",
-                "--keep-checkpoint",
-                *sum((["--set", s] for s in sets), []),
-            ]
-        )
-        == 0
-    )
+    assert main(run_argv("split_mnist", "cl3", "hnet_ent", 1, out, synthetic_mnist, sets, "--keep-checkpoint")) == 0
     assert ent_study.main([str(out), "--data-dir", str(synthetic_mnist), "--out", str(tmp_path / "s.json")]) == 0
     res = json.loads((tmp_path / "s.json").read_text())
     best_val = max(r["val_accuracy"] for r in res["rules"])

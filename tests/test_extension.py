@@ -18,6 +18,7 @@ from hnet.run.cli import main
 from hnet.run.config import resolve
 from tests.conftest import REPO
 from tests.contract import differences, snapshot
+from tests.helpers import run_argv
 
 # Small values for every size a method may read; each run takes the ones its config has.
 TINY = {
@@ -116,28 +117,9 @@ def test_a_method_that_forgets_its_state_is_caught():
 def cli_args(data, out, name):
     benchmark, scenario = first_cell(name)
     cfg = resolve(benchmark, scenario, name)[0]
-    argv = [
-        "run",
-        "--benchmark",
-        benchmark,
-        "--scenario",
-        scenario,
-        "--method",
-        name,
-        "--seed",
-        "3",
-        "--out",
-        str(out),
-        "--data-dir",
-        str(data),
-        "--no-download",
-        "--device",
-        "cpu",
-    ]
-    for k, v in TINY.items():
-        if k in cfg:
-            argv += ["--set", f"{k}={json.dumps(v)}"]
-    return argv
+    return run_argv(
+        benchmark, scenario, name, 3, out, data, [f"{k}={json.dumps(v)}" for k, v in TINY.items() if k in cfg]
+    )
 
 
 @pytest.mark.parametrize("name", method_names())

@@ -14,6 +14,7 @@ from hnet.methods.hnet import HNET
 from hnet.run.cli import build_parser, main, place_from_args, request_from_args
 from hnet.run.execute import execute
 from tests.conftest import REPO, write_idx
+from tests.helpers import run_argv
 
 TINY = [
     "n_tasks=4",
@@ -30,27 +31,7 @@ def cli_args(data, out, method, extra=()):
     sets = [s for s in TINY if method == "hnet" or s.split("=")[0] in ("n_tasks", "iterations", "target_hidden")]
     if method in ("ewc", "online_ewc"):
         sets.append("fisher_samples=64")
-    argv = [
-        "run",
-        "--benchmark",
-        "permuted_mnist",
-        "--scenario",
-        "cl1",
-        "--method",
-        method,
-        "--seed",
-        "3",
-        "--out",
-        str(out),
-        "--data-dir",
-        str(data),
-        "--no-download",
-        "--device",
-        "cpu",
-    ]
-    for s in [*sets, *extra]:
-        argv += ["--set", s]
-    return argv
+    return run_argv("permuted_mnist", "cl1", method, 3, out, data, [*sets, *extra])
 
 
 def test_checkpoint_for_another_config_is_ignored(synthetic_mnist, tmp_path):

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from hnet.run.cli import main
+from tests.helpers import run_argv
 
 SMALL_HNET = ["target_hidden=[50]", "hnet_hidden=[16]", "emb_dim=8", "chunk_emb_dim=8", "chunk_size=4000"]
 KEYS = {
@@ -35,27 +36,7 @@ KEYS = {
 
 
 def run_cli(data, out, benchmark="permuted_mnist", scenario="cl1", method="hnet", seed=1, sets=()):
-    argv = [
-        "run",
-        "--benchmark",
-        benchmark,
-        "--scenario",
-        scenario,
-        "--method",
-        method,
-        "--seed",
-        str(seed),
-        "--out",
-        str(out),
-        "--data-dir",
-        str(data),
-        "--no-download",
-        "--device",
-        "cpu",
-    ]
-    for s in sets:
-        argv += ["--set", s]
-    return main(argv)
+    return main(run_argv(benchmark, scenario, method, seed, out, data, sets))
 
 
 def load(out):
@@ -154,24 +135,7 @@ def test_bad_arguments_list_valid_choices_and_write_nothing(tmp_path, synthetic_
 
 
 def test_missing_mnist_names_folder_and_files(tmp_path):
-    rc = main(
-        [
-            "run",
-            "--benchmark",
-            "split_mnist",
-            "--scenario",
-            "cl1",
-            "--method",
-            "finetune",
-            "--seed",
-            "1",
-            "--out",
-            str(tmp_path / "o"),
-            "--data-dir",
-            str(tmp_path / "nowhere"),
-            "--no-download",
-        ]
-    )
+    rc = main(run_argv("split_mnist", "cl1", "finetune", 1, tmp_path / "o", tmp_path / "nowhere", device=None))
     assert rc == 2
     assert not (tmp_path / "o").exists()
 

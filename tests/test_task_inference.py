@@ -2,7 +2,7 @@ import torch
 
 from hnet.benchmarks import Scenario
 from hnet.methods.ent import HNETEntropy, entropy, head_logits, select_by_entropy
-from tests.helpers import context
+from tests.helpers import context, run_argv
 
 
 def test_entropy_selection_picks_the_confident_head():
@@ -176,33 +176,13 @@ def test_ent_diagnostics_reports_the_task_confusion(synthetic_mnist, tmp_path, c
     from hnet.tools.ent_diagnostics import main as diagnose
 
     out = tmp_path / "ent"
-    argv = [
-        "run",
-        "--benchmark",
-        "split_mnist",
-        "--scenario",
-        "cl3",
-        "--method",
-        "hnet_ent",
-        "--seed",
-        "1",
-        "--out",
-        str(out),
-        "--data-dir",
-        str(synthetic_mnist),
-        "--no-download",
-        "--keep-checkpoint",
-    ]
-    for s in [
-        "iterations=30",
-        "target_hidden=[20]",
-        "hnet_hidden=[8]",
-        "emb_dim=4",
-        "chunk_emb_dim=4",
-        "chunk_size=5000",
-    ]:
-        argv += ["--set", s]
-    assert main(argv) == 0
+    sets = ["iterations=30", "target_hidden=[20]", "hnet_hidden=[8]", "emb_dim=4", "chunk_emb_dim=4", "chunk_size=5000"]
+    assert (
+        main(
+            run_argv("split_mnist", "cl3", "hnet_ent", 1, out, synthetic_mnist, sets, "--keep-checkpoint", device=None)
+        )
+        == 0
+    )
     capsys.readouterr()
     assert diagnose([str(out), "--data-dir", str(synthetic_mnist), "--temperatures", "2"]) == 0
     text = capsys.readouterr().out
