@@ -123,7 +123,8 @@ def test_gram_form_under_vmap_equals_each_seed_alone(float64):
 
 def _targets(h, snap, embs):
     """h(embs; Θ*) from a snapshot's output layer and features."""
-    return h.output(snap.all_features(), {"out.weight": snap.out_weight, "out.bias": snap.out_bias})
+    features = torch.cat([snap.features, snap.last_features], 1)  # every chunk's
+    return h.output(features, {"out.weight": snap.out_weight, "out.bias": snap.out_bias})
 
 
 def test_self_gram_backward_is_autograds(float64):

@@ -138,10 +138,6 @@ class Snapshot:
             self.bottom_gram,
         )
 
-    def all_features(self) -> Tensor:
-        """φ* of every chunk, ``(previous tasks, n_chunks, F)``."""
-        return torch.cat([self.features, self.last_features], 1)
-
 
 def _feature_products(phi_new: Tensor, phi_old: Tensor) -> tuple[Tensor, Tensor]:
     """P = Z*ᵀ Δ and Δᵀ Δ (float64) over the (task, chunk) pairs of ``phi_new`` ``(K, J, F)``."""
