@@ -7,15 +7,26 @@ import math
 
 import pandas as pd
 
-from hnet.analysis.aggregate import sem, summary
+from hnet.analysis import equivalence
+from hnet.analysis.aggregate import per_run, sem, summary
 
 
 def reproduced(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean/SEM/n for every quantity the reference data can name (final_mean, final_task<i>)."""
-    rows = [summary(runs, "final_mean").assign(quantity="final_mean")]
+    """Mean/SEM/n and the per-seed values for every quantity the reference data can name
+    (final_mean, final_task<i>)."""
+    cell = ["benchmark", "scenario", "method"]
+    overall = summary(runs, "final_mean").assign(quantity="final_mean")
+    seeds = per_run(runs).groupby(cell)["final_mean"].agg(lambda s: list(s.dropna())).rename("values")
+    rows = [overall.merge(seeds.reset_index(), on=cell)]
     per_task = (
-        runs.groupby(["benchmark", "scenario", "method", "task"])
-        .agg(mean=("final", "mean"), sem=("final", sem), n=("final", "count"), metric=("metric", "first"))
+        runs.groupby([*cell, "task"])
+        .agg(
+            mean=("final", "mean"),
+            sem=("final", sem),
+            n=("final", "count"),
+            metric=("metric", "first"),
+            values=("final", lambda s: list(s.dropna())),
+        )
         .reset_index()
     )
     per_task["quantity"] = "final_task" + per_task["task"].astype(str)
@@ -23,11 +34,20 @@ def reproduced(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def within(ref: float, ref_sem: float, rep: float, rep_sem: float, metric: str, tol: dict) -> bool:
-    if metric == "mse":
-        return max(ref, rep) / max(min(ref, rep), 1e-12) <= tol["mse_factor"]
-    spread = 2 * math.sqrt(sum(s**2 for s in (ref_sem, rep_sem) if not math.isnan(s)))
-    return abs(rep - ref) <= max(tol["accuracy_points"], spread)
+def verdict(r, margins: dict, alpha: float) -> equivalence.Verdict:
+    """The equivalence verdict of one report row: against the reference code's runs where they ran
+    on the same data, else against the published number."""
+    if isinstance(r.ref_values, list):
+        return equivalence.against_runs(r.values, r.ref_values, r.metric, margins, alpha)
+    return equivalence.against_value(r.values, r.value, r.sem_pub, r.metric, margins, alpha)
+
+
+def verdict_text(v: equivalence.Verdict, metric: str) -> str:
+    interval = "" if math.isnan(v.low) else f" [{v.low:+.3g}, {v.high:+.3g}]"
+    if metric == "mse" and interval:
+        interval = f" [x{math.exp(v.low):.3g}, x{math.exp(v.high):.3g}]"
+    text = v.verdict if v.verdict == equivalence.EQUIVALENT else f"**{v.verdict}**"
+    return text + interval + (f" ({v.why})" if v.why and v.verdict == equivalence.NOT_ENOUGH else "")
 
 
 def fmt(v: float, s: float, metric: str) -> str:
@@ -35,12 +55,28 @@ def fmt(v: float, s: float, metric: str) -> str:
     return "—" if math.isnan(v) else f.format(v) + ("" if math.isnan(s) else " ± " + f.format(s))
 
 
+def code_name(code: str) -> str:
+    """'owner/repo@commit' of a reference row's ``code`` ('github.com/owner/repo@commit (...)')."""
+    return str(code).split(" ")[0].removeprefix("github.com/") if isinstance(code, str) else "authors' code"
+
+
 def authors_reference(authors: pd.DataFrame | None, runs: pd.DataFrame) -> pd.DataFrame:
     """The authors' code's numbers per cell (mean ± SEM over its seeds), where this report's runs of
     that cell read the same data files (same combined SHA-256): else they are not the same data.
     Generated data (the toy regression: no files, no checksum on either side) counts as the same
     data: the same functions and test points, the training draws from another generator."""
-    cols = ["benchmark", "scenario", "method", "quantity", "ref", "ref_sem", "ref_n", "ref_generated"]
+    cols = [
+        "benchmark",
+        "scenario",
+        "method",
+        "quantity",
+        "ref",
+        "ref_sem",
+        "ref_n",
+        "ref_values",
+        "ref_code",
+        "ref_generated",
+    ]
     if authors is None or authors.empty:
         return pd.DataFrame(columns=cols)
     shas = runs.groupby(["benchmark", "scenario", "method"])["data_sha256"].agg(lambda s: set(s.dropna()))
@@ -58,6 +94,8 @@ def authors_reference(authors: pd.DataFrame | None, runs: pd.DataFrame) -> pd.Da
                 "ref": g["final_mean"].mean(),
                 "ref_sem": sem(g["final_mean"]),
                 "ref_n": len(g),
+                "ref_values": [float(v) for v in g["final_mean"]],
+                "ref_code": code_name(g["code"].iloc[0]) if "code" in g else "authors' code",
                 "ref_generated": not theirs,
             }
         )
@@ -75,7 +113,9 @@ def build_report(
     preamble: str = "",
 ) -> str:
     """Every reproduced number beside the published one and the authors' code on the same data; the
-    verdict compares with the authors' code where it ran on the same data, else with the paper."""
+    verdict compares with the authors' code where it ran on the same data, else with the paper
+    (``hnet.analysis.equivalence``: margins ``tol``, level ``tol['alpha']``)."""
+    alpha = float(tol.get("alpha", 0.05))
     rep = reproduced(runs)
     keys = ["benchmark", "scenario", "method", "quantity"]
     ref = authors_reference(authors, runs)
@@ -86,7 +126,8 @@ def build_report(
         .merge(rep, on=keys, how="left", suffixes=("_pub", ""))
     )
     verdict_note = (
-        "Verdicts compare with the authors' code on the same data where it exists, else with the published number."
+        "Verdicts compare with the reference code on the same data where it exists, else with the published "
+        "number. " + equivalence.describe(tol, alpha)
         if verdicts
         else "**No verdicts: this configuration's runs are shortened smoke tests, not comparable with "
         "the published numbers or the authors' code.**"
@@ -95,14 +136,13 @@ def build_report(
         "# Reproduction report",
         "",
         f"Configuration: `{config_name}`. Reproduced: mean ± SEM over seeds (n = finished runs / configured). "
-        f"Tolerance: accuracy within max({tol['accuracy_points']} points, 2 x combined SEM); "
-        f"MSE within a factor {tol['mse_factor']}. {verdict_note}",
+        f"{verdict_note}",
         "",
         *([preamble] if preamble else []),
         "## Reproduced beside published",
         "",
         "| benchmark | scenario | method | quantity | published | authors' code, same data | reproduced | n | "
-        "difference | within tolerance | compared with | source |",
+        f"difference | verdict [{100 * (1 - 2 * alpha):g} % CI] | compared with | source |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     missing = []
@@ -113,14 +153,10 @@ def build_report(
         metric, nan = r.metric, math.nan
         pub, pub_sem = (nan if pd.isna(r.value) else r.value), (nan if pd.isna(r.sem_pub) else float(r.sem_pub))
         rep_sem = nan if pd.isna(r.sem) else float(r.sem)
-        has_ref = not pd.isna(r.ref)
-        target, target_sem = (r.ref, (nan if pd.isna(r.ref_sem) else r.ref_sem)) if has_ref else (pub, pub_sem)
-        against = "authors' code" if has_ref else "published"
-        ok = (
-            "not comparable"
-            if not verdicts
-            else ("yes" if within(target, target_sem, r.mean, rep_sem, metric, tol) else "**no**")
-        )
+        has_ref = isinstance(r.ref_values, list)
+        target = r.ref if has_ref else pub
+        against = r.ref_code if has_ref else "published"
+        ok = "not comparable" if not verdicts else verdict_text(verdict(r, tol, alpha), metric)
         ref_text = (
             (
                 fmt(r.ref, nan if pd.isna(r.ref_sem) else r.ref_sem, metric)

@@ -6,7 +6,7 @@ from the declarations so that they cannot drift from the code.
   run reads (``hnet.settings.Setting`` declarations: where declared, type and constraint, default,
   meaning), and every preset value with its source, per benchmark and method;
 - ``docs/reference/metrics.md``: the ``metrics.json`` schema (``hnet/analysis/metrics.schema.json``);
-- the README's results summary, from ``config/reference/{suite_measured,authors_code_subset,published}.csv``.
+- the README's results summary, from ``config/reference/*.csv`` (this suite, the reference code, the papers).
 
 ``--check`` writes nothing and exits 1 naming the stale page (CI runs it through the tests).
 """
@@ -164,7 +164,10 @@ def headline_table() -> str:
 
     ours = pd.read_csv(REFERENCE / "suite_measured.csv", dtype={"sem": str})
     published = pd.read_csv(REFERENCE / "published.csv", dtype={"sem": str})
-    authors = pd.read_csv(REFERENCE / "authors_code_subset.csv")
+    authors = pd.concat(
+        [pd.read_csv(REFERENCE / name) for name in ("authors_code_subset.csv", "baselines_authors_code.csv")],
+        ignore_index=True,
+    )
     lines = ["| cell | this suite (seeds) | authors' code, same data (seeds) | published |", "|---|---:|---:|---:|"]
     for r in ours.itertuples():
         mse = r.benchmark == "regression"

@@ -18,7 +18,7 @@ text = assemble_report(
     pd.read_csv(sm.input.runs),
     pd.read_csv(sm.input.excluded),
     published,
-    pd.read_csv(sm.input.authors),
+    pd.concat([pd.read_csv(p) for p in sm.input.authors], ignore_index=True),
     dict(sm.params.tolerance),
     sm.params.config_name,
     dict(sm.params.expected),
