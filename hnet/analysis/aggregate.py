@@ -187,8 +187,11 @@ def table(
     quantity: str,
     method_order: list[str] | None = None,
     expected: dict[tuple[str, str, str], int] | None = None,
+    groups: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Paper Table 1 layout: rows methods, columns benchmark/scenario, cells 'mean ± SEM (n=k)'.
+    ``groups`` (method -> group, e.g. 'Avalanche'): a first column naming each row's group, rows of
+    one group together in the order of their first method.
 
     ``expected`` maps (benchmark, scenario, method) to the configured number of seeds; cells with
     fewer finished runs say so ('n=1 of 2'), and configured cells without any run appear as '— (n=0 of 2)'.
@@ -206,7 +209,15 @@ def table(
     s["cell"] = [_cell(m, e, n, k, x) for m, e, n, k, x in zip(s["mean"], s["sem"], s["n"], s["metric"], s["expected"])]
     wide = s.pivot(index="method", columns="column", values="cell").fillna("—")
     order = [m for m in (method_order or []) if m in wide.index] + sorted(set(wide.index) - set(method_order or []))
-    return wide.loc[order]
+    if not groups:
+        return wide.loc[order]
+    first = {}
+    for m in order:
+        first.setdefault(groups.get(m, ""), len(first))
+    order = sorted(order, key=lambda m: first[groups.get(m, "")])  # stable: methods keep their order
+    out = wide.loc[order]
+    out.insert(0, "group", [groups.get(m, "") for m in order])
+    return out
 
 
 def write_table(df: pd.DataFrame, stem: str | Path, caption: str) -> None:

@@ -283,3 +283,9 @@ def sweep_points(sweep: dict) -> dict[str, dict]:
 def build_requests(config: dict) -> RequestTable:
     """Every training job ``config`` (a workflow configuration) asks for."""
     return GridBuilder(config).build()
+
+
+def cell_overrides(config: dict, lab: str, scenario: str, method: str) -> dict:
+    """The overrides a run of registered ``method`` in cell ``lab``/``scenario`` gets from the
+    workflow configuration ``config`` (for external rules that match a cell's settings)."""
+    return GridBuilder(config).cell_overrides(lab, scenario, method)

@@ -32,6 +32,7 @@ rule aggregate:
         f"{RESULTS}/logs/aggregate.log",
     params:
         method_order=METHOD_ORDER,
+        groups=METHOD_GROUPS,
         benchmarks=LABELS_RUN,
         expected=expected_cells(),
         fingerprints=expected_fingerprints(),

@@ -27,6 +27,12 @@ SWEEPS = {s["name"]: s for s in config.get("sweeps", [])}
 LABELS_RUN = sorted({r.label for r in GRID} | {lab for lab, _, _, _ in TABLE.external})
 PANELS = sorted({(r.label, r.scenario) for r in GRID} | {(lab, sc) for lab, sc, _, _ in TABLE.external})
 METHOD_ORDER = list(config["methods"])
+# the tables' row groups: this suite's methods, then each external group (`external_methods.<m>.group`)
+METHOD_GROUPS = {
+    m: "this suite" if m in REGISTERED else config["external_methods"][m].get("group", "external")
+    for m in METHOD_ORDER
+    if m in REGISTERED or m in config.get("external_methods", {})
+}
 CELLS = {}  # a cell's folder prefix (the folder without /seed<N>) -> its requests, seed by seed
 for _r in TABLE.requests:
     CELLS.setdefault(_r.folder.rsplit("/", 1)[0], []).append(_r)

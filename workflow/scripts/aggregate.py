@@ -33,7 +33,7 @@ predictions.to_csv(sm.output.predictions, index=False)
 order = list(sm.params.method_order)
 expected = {tuple(k.split("/")): v for k, v in sm.params.expected.items()}
 write_table(
-    table(runs, "final_mean", order, expected),
+    table(runs, "final_mean", order, expected, dict(sm.params.groups)),
     out / "table1_final",
     "Final mean accuracy (MSE for regression) after all tasks, mean ± SEM over seeds",
 )
@@ -42,7 +42,7 @@ for bench in sm.params.benchmarks:
     for quantity, label in (("final_mean", "final"), ("during_mean", "during")):
         mine = {k: v for k, v in expected.items() if k[0] == bench}
         write_table(
-            table(sub, quantity, order, mine),
+            table(sub, quantity, order, mine, dict(sm.params.groups)),
             out / f"{bench}_{label}",
             f"{bench}: {label} mean score, mean ± SEM over seeds (n = finished runs)",
         )
