@@ -157,20 +157,34 @@ def _fmt(value: float, sem: str, metric_is_mse: bool) -> str:
     return text + (f" ± {float(sem):.5f}" if metric_is_mse else f" ± {float(sem):.2f}") if sem else text
 
 
+def _per_seed(text) -> list[float]:
+    return [float(v) for v in str(text).split("/")] if isinstance(text, str) and text else []
+
+
 def headline_table() -> str:
     """The README's results summary: every cell this suite has a measured number for, beside the
-    authors' code on the same data and the publication (``config/reference/*.csv``)."""
+    reference code on the same data and the publication (``config/reference/*.csv``), with the
+    report's verdict where this suite's per-seed values are recorded (``hnet.analysis.equivalence``,
+    the paper configuration's margins and level)."""
     import pandas as pd
 
-    ours = pd.read_csv(REFERENCE / "suite_measured.csv", dtype={"sem": str})
+    from hnet.analysis import equivalence
+
+    tol = yaml.safe_load(PAPER_CONFIG.read_text())["tolerance"]
+    alpha = tol.get("alpha", 0.05)
+    ours = pd.read_csv(REFERENCE / "suite_measured.csv", dtype={"sem": str, "per_seed": str})
     published = pd.read_csv(REFERENCE / "published.csv", dtype={"sem": str})
     authors = pd.concat(
         [pd.read_csv(REFERENCE / name) for name in ("authors_code_subset.csv", "baselines_authors_code.csv")],
         ignore_index=True,
     )
-    lines = ["| cell | this suite (seeds) | authors' code, same data (seeds) | published |", "|---|---:|---:|---:|"]
+    lines = [
+        "| cell | this suite (seeds) | reference code, same data (seeds) | published | verdict |",
+        "|---|---:|---:|---:|---|",
+    ]
     for r in ours.itertuples():
         mse = r.benchmark == "regression"
+        metric = "mse" if mse else "accuracy"
         key = (published.benchmark == r.benchmark) & (published.scenario == r.scenario) & (published.method == r.method)
         pub = published[key & (published.quantity == "final_mean")]
         pub_sem = pub["sem"].iloc[0] if len(pub) and isinstance(pub["sem"].iloc[0], str) else ""
@@ -180,9 +194,19 @@ def headline_table() -> str:
         ]
         a_text = f"{_fmt(a['final_mean'].mean(), '', mse)} ({len(a)})" if len(a) else "—"
         sem = r.sem if isinstance(r.sem, str) else ""
+        mine = _per_seed(r.per_seed)
+        if not mine:
+            verdict = "—"
+        elif len(a):
+            verdict = equivalence.against_runs(mine, list(a["final_mean"]), metric, tol, alpha).verdict + " (code)"
+        elif len(pub):
+            v = equivalence.against_value(mine, pub["value"].iloc[0], float(pub_sem or "nan"), metric, tol, alpha)
+            verdict = v.verdict + " (published)"
+        else:
+            verdict = "—"
         lines.append(
             f"| {r.benchmark} {r.scenario.upper()} {r.method} | {_fmt(r.value, sem, mse)} ({r.seeds}) | "
-            f"{a_text} | {pub_text} |"
+            f"{a_text} | {pub_text} | {verdict} |"
         )
     return "\n".join(lines)
 

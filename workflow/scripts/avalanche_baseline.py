@@ -16,7 +16,9 @@ The plain settings come from this suite's fine-tuning preset for the same cell, 
 overrides (network widths, iterations, batch size, learning rate, Adam's betas), so an Avalanche
 strategy and this suite's methods differ only in the strategy. Avalanche trains in epochs: each
 experience gets the number of epochs whose batches come closest to the cell's ``iterations``
-(recorded). The accuracy matrix A[t, i] (test accuracy on task i after training task t, i <= t) is
+(recorded); its default loader calls the dataset once per sample, so a strategy that keeps it
+gets the same shuffled batches from tensors (``EpochBatches``). The accuracy matrix A[t, i] (test
+accuracy on task i after training task t, i <= t) is
 computed here after every experience with the same rule as this suite's evaluation.
 
     python workflow/scripts/avalanche_baseline.py --benchmark split_mnist --scenario cl3 \\
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from hnet.benchmarks import build_benchmark
 from hnet.run import provenance
@@ -89,6 +92,38 @@ class CountSeen(SupervisedPlugin):
             strategy.model.seen = strategy.experience.current_experience + 1
 
 
+class EpochBatches:
+    """The shuffled mini-batches of one epoch over tensors: what Avalanche's default loader yields
+    ([x, y, task label] per batch, the last batch short), without a Python call per sample."""
+
+    def __init__(self, tensors, batch: int, generator: torch.Generator):
+        self.tensors, self.batch, self.generator = tensors, batch, generator
+
+    def __len__(self):
+        return math.ceil(len(self.tensors[0]) / self.batch)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.tensors[0]), generator=self.generator)
+        for s in range(0, len(order), self.batch):
+            yield [t[order[s : s + self.batch]] for t in self.tensors]
+
+
+def fast_train_loader(strategy, seed: int) -> None:
+    """Give a strategy that keeps the default ``make_train_dataloader`` a loader over its adapted
+    dataset read once per experience (plugins that replace the loader, e.g. replay, still do)."""
+    owner = next(c for c in type(strategy).__mro__ if "make_train_dataloader" in vars(c))
+    if owner.__name__ != "BaseSGDTemplate":
+        return
+    generator = torch.Generator().manual_seed(seed)
+
+    def make_train_dataloader(shuffle=True, **kwargs):
+        data = strategy.adapted_dataset
+        whole = next(iter(DataLoader(data, batch_size=len(data), collate_fn=getattr(data, "collate_fn", None))))
+        strategy.dataloader = EpochBatches(whole, strategy.train_mb_size, generator)
+
+    strategy.make_train_dataloader = make_train_dataloader
+
+
 def stream(bench, scenario: str):
     """Avalanche's benchmark of this suite's tasks: inputs as the networks see them, targets and
     task labels as the scenario defines them."""
@@ -138,7 +173,10 @@ def main() -> None:
     c, n_tasks = bench.outputs_per_task, bench.n_tasks
     net = body(math.prod(bench.input_shape), list(cfg["target_hidden"]), c if args.scenario == "cl2" else n_tasks * c)
     model = {"cl1": TaskHeads, "cl3": SeenClasses}.get(args.scenario, lambda n, _: n)(net, c)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], betas=(cfg["adam_beta1"], cfg["adam_beta2"]))
+    # foreach: the multi-tensor form of the same update (as this suite's own Adam)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=cfg["lr"], betas=(cfg["adam_beta1"], cfg["adam_beta2"]), foreach=True
+    )
     strategy = getattr(training, args.strategy)(
         model=model,
         optimizer=optimizer,
@@ -151,6 +189,7 @@ def main() -> None:
         evaluator=EvaluationPlugin(loggers=[]),
         **strategy_args,
     )
+    fast_train_loader(strategy, args.seed)
     scenario_stream, tests, task_labels = stream(bench, args.scenario)
     matrix, epochs, started = [], [], time.time()
     for t, exp in enumerate(scenario_stream.train_stream):
