@@ -1,12 +1,17 @@
 """Diagonal Fisher information of a target network, as used by EWC and online EWC.
 
-Definition (van de Ven & Tolias' "true" Fisher): for each training sample, the expectation over
-labels drawn from the model's own predictive distribution (restricted to the sample's active output
-units in the scenario) of the squared gradient of the log-likelihood,
+Definition (``fisher_labels``), per training sample and restricted to its active output units in
+the scenario, computed exactly per sample (not from batch gradients, not with the empirical labels):
 
-    F = 1/N sum_n sum_c p(c | x_n) (d/dθ log p(c | x_n))^2,
+- ``predicted`` (default; van de Ven & Tolias' code at f0b1461, which produced their 2019 tables:
+  ``continual_learner.py`` ``estimate_fisher`` with ``emp_FI`` false takes the model's most likely
+  label): F = 1/N sum_n (d/dθ log p(ĉ_n | x_n))^2 with ĉ_n = argmax_c p(c | x_n);
+- ``expected`` (their later code's ``fisher_labels='all'``): the expectation over the model's own
+  predictive distribution, F = 1/N sum_n sum_c p(c | x_n) (d/dθ log p(c | x_n))^2. For a confident
+  two-class head the two differ by about p / (1 - p) per sample: on SplitMNIST, a factor 10^3 and
+  more, so the same lambda is a much stronger penalty with ``expected``.
 
-computed exactly per sample (not from batch gradients, not with the empirical labels). For
+For
 regression the likelihood is Gaussian with unit variance and the expectation over outputs is
 estimated with one sampled output per input, y ~ N(f(x), 1), since the gradient at the most
 likely output is zero.
@@ -38,6 +43,14 @@ SETTINGS = {
         "null: on all of them, as van de Ven & Tolias' code does",
         type="int",
         constraint="positive",
+    ),
+    "fisher_labels": Setting(
+        "predicted",
+        "the labels the Fisher's log-likelihood gradients are taken at: predicted (the model's most "
+        "likely label, as van de Ven & Tolias' code f0b1461 continual_learner.py estimate_fisher, "
+        "whose lambdas the presets use) or expected (the expectation over the model's predictive "
+        "distribution, their later fisher_labels='all')",
+        ("predicted", "expected"),
     ),
 }
 
@@ -71,10 +84,12 @@ def diagonal_fisher(
     seen: int,
     max_rows: int | None = None,
     mlp=None,
+    labels: str = "expected",
 ) -> list[Tensor]:
     """``forward(x, params)`` is the network in evaluation mode (running statistics, no dropout);
     ``batches`` yields ``(x, y, task_ids)``; returns one tensor per parameter tensor. ``mlp``: the
-    network when it is an ``MLP`` and ``params`` are its weights (the fast path)."""
+    network when it is an ``MLP`` and ``params`` are its weights (the fast path); ``labels``: see
+    the module's docstring (``fisher_labels``)."""
     params = [p.detach() for p in params]
     numel = sum(p.numel() for p in params)
     # Per-sample gradients cost rows x numel floats; keep that under ~64M floats per chunk.
@@ -100,6 +115,10 @@ def diagonal_fisher(
             units = mask.float().argmax(1)
             eps = torch.randn(len(x), device=x.device, dtype=x.dtype)
             rows = [(x, units, mask, eps, torch.ones(len(x), device=x.device, dtype=x.dtype))]
+        elif labels == "predicted":
+            units = out.masked_fill(~mask, float("-inf")).argmax(1)  # one row per sample, weight 1
+            ones = torch.ones(len(x), device=x.device, dtype=x.dtype)
+            rows = [(x, units, mask, torch.zeros(len(x), device=x.device), ones)]
         else:
             probs = torch.softmax(out.masked_fill(~mask, float("-inf")), 1)
             n_idx, units = mask.nonzero(as_tuple=True)  # every (sample, active class) pair
@@ -130,13 +149,24 @@ def task_fisher(method, data, seen: int, limit: int | None) -> list[Tensor]:
     has ``per_seed`` phases and the weights a leading seed dimension) each seed's Fisher is computed
     on its own data, with its own random stream, exactly as an unpacked run would."""
     mlp = method.net if isinstance(method.net, MLP) else None
+    labels = method.cfg["fisher_labels"]
     if method.streams is None:
-        return diagonal_fisher(method.forward, method.params, method.scenario, data.iterate(256, limit), seen, mlp=mlp)
+        return diagonal_fisher(
+            method.forward, method.params, method.scenario, data.iterate(256, limit), seen, mlp=mlp, labels=labels
+        )
     parts = []
     for k, seed_data in enumerate(data.per_seed):
         with method.streams.use(k):
             weights = [p[k] for p in method.params]
             parts.append(
-                diagonal_fisher(method.forward, weights, method.scenario, seed_data.iterate(256, limit), seen, mlp=mlp)
+                diagonal_fisher(
+                    method.forward,
+                    weights,
+                    method.scenario,
+                    seed_data.iterate(256, limit),
+                    seen,
+                    mlp=mlp,
+                    labels=labels,
+                )
             )
     return [torch.stack(f) for f in zip(*parts)]

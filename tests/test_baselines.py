@@ -61,13 +61,34 @@ def test_fisher_of_a_tiny_softmax_model_matches_its_closed_form(fast):
     torch.testing.assert_close(fisher[1], v.mean(0), rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_predicted_label_fisher_of_a_tiny_softmax_model_matches_its_closed_form(fast):
+    """van de Ven & Tolias' f0b1461 Fisher: the gradient at the most likely class c*:
+    (d log p_c*/dW_ki)^2 = (1[k = c*] - p_k)^2 x_i^2."""
+    torch.manual_seed(0)
+    net = MLP(2, [], 3, "linear")
+    params = [torch.randn(3, 2), torch.randn(3)]
+    x = torch.randn(5, 2)
+    scenario = Scenario("cl2", n_tasks=1, per_task=3)
+    batches = [(x, torch.zeros(5, dtype=torch.long), torch.zeros(5, dtype=torch.long))]
+    fisher = diagonal_fisher(net, params, scenario, batches, seen=1, mlp=net if fast else None, labels="predicted")
+    p = torch.softmax(x @ params[0].T + params[1], 1)
+    v = (torch.nn.functional.one_hot(p.argmax(1), 3) - p) ** 2
+    torch.testing.assert_close(fisher[0], (v[:, :, None] * x[:, None, :] ** 2).mean(0), rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(fisher[1], v.mean(0), rtol=1e-5, atol=1e-7)
+    # for confident predictions it is far smaller than the expectation over labels
+    expected = diagonal_fisher(net, params, scenario, batches, seen=1, labels="expected")
+    assert not torch.allclose(expected[1], fisher[1])
+
+
+@pytest.mark.parametrize("labels", ["expected", "predicted"])
 @pytest.mark.parametrize(
     "scenario",
     [Scenario("cl1", 3, 2), Scenario("cl3", 3, 2), Scenario("cl1", 3, 1, True)],
     ids=["cl1", "cl3", "regression"],
 )
 @pytest.mark.parametrize("act", ["relu", "tanh"])
-def test_fast_mlp_fisher_equals_per_sample_gradients_in_float64(scenario, act):
+def test_fast_mlp_fisher_equals_per_sample_gradients_in_float64(scenario, act, labels):
     torch.manual_seed(3)
     net = MLP(6, [7, 5], scenario.n_outputs, act)
     params = [p.double() for p in net.init_params()]
@@ -75,9 +96,9 @@ def test_fast_mlp_fisher_equals_per_sample_gradients_in_float64(scenario, act):
     y = torch.randn(40, dtype=torch.float64) if scenario.regression else torch.randint(0, 2, (40,))
     batches = [(x[:25], y[:25], torch.ones(25, dtype=torch.long)), (x[25:], y[25:], torch.ones(15, dtype=torch.long))]
     torch.manual_seed(9)  # the regression's sampled outputs: the same draws on both paths
-    generic = diagonal_fisher(net, params, scenario, batches, seen=2)
+    generic = diagonal_fisher(net, params, scenario, batches, seen=2, labels=labels)
     torch.manual_seed(9)
-    fast = diagonal_fisher(net, params, scenario, batches, seen=2, mlp=net)
+    fast = diagonal_fisher(net, params, scenario, batches, seen=2, mlp=net, labels=labels)
     for g, f in zip(generic, fast):
         torch.testing.assert_close(f, g, rtol=1e-10, atol=1e-12)
     assert any(float(g.abs().sum()) > 0 for g in generic)

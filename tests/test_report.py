@@ -151,3 +151,18 @@ def test_a_reference_of_one_seed_gives_no_verdict_however_close():
     one = authors().iloc[:1]
     text = build_report(runs("hnet", "cl1", [99.2, 99.2, 99.2]), PUBLISHED, TOL, "paper", {"split_mnist": 3}, one)
     assert row(text, "hnet")[9] == "**not enough runs** (n = 3 reproduced, 1 reference)"
+
+
+def test_tables_group_rows_by_origin_when_there_are_several():
+    from hnet.analysis.aggregate import table
+
+    r = pd.concat([runs(m, "cl1", [90.0, 91.0]) for m in ("avalanche_ewc", "ewc", "ncm", "finetune")])
+    groups = {"ewc": "this suite", "finetune": "this suite", "ncm": "external", "avalanche_ewc": "Avalanche"}
+    t = table(r, "final_mean", ["finetune", "ewc", "ncm", "avalanche_ewc"], groups=groups)
+    assert list(t.index) == ["finetune", "ewc", "ncm", "avalanche_ewc"]
+    assert list(t["group"]) == ["this suite", "this suite", "external", "Avalanche"]
+    assert t.loc["ewc", "split_mnist CL1"] == "90.50 ± 0.50 (n=2)"
+    # rows of one group only: no group column
+    assert "group" not in table(
+        r[r.method != "ncm"], "final_mean", ["ewc"], groups={"ewc": "a", "finetune": "a", "avalanche_ewc": "a"}
+    )

@@ -190,8 +190,8 @@ def table(
     groups: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Paper Table 1 layout: rows methods, columns benchmark/scenario, cells 'mean ± SEM (n=k)'.
-    ``groups`` (method -> group, e.g. 'Avalanche'): a first column naming each row's group, rows of
-    one group together in the order of their first method.
+    ``groups`` (method -> group, e.g. 'Avalanche'): where the rows span several groups, a first
+    column naming each row's group, rows of one group together in the order of their first method.
 
     ``expected`` maps (benchmark, scenario, method) to the configured number of seeds; cells with
     fewer finished runs say so ('n=1 of 2'), and configured cells without any run appear as '— (n=0 of 2)'.
@@ -209,7 +209,7 @@ def table(
     s["cell"] = [_cell(m, e, n, k, x) for m, e, n, k, x in zip(s["mean"], s["sem"], s["n"], s["metric"], s["expected"])]
     wide = s.pivot(index="method", columns="column", values="cell").fillna("—")
     order = [m for m in (method_order or []) if m in wide.index] + sorted(set(wide.index) - set(method_order or []))
-    if not groups:
+    if len({(groups or {}).get(m, "") for m in order}) < 2:  # one group: no column to tell them apart
         return wide.loc[order]
     first = {}
     for m in order:
