@@ -285,6 +285,12 @@ def build_requests(config: dict) -> RequestTable:
     return GridBuilder(config).build()
 
 
+def external_args(entry: dict, benchmark: str, scenario: str) -> dict:
+    """An external method's arguments for one cell: its entry's ``args``, then ``cell_args`` of
+    'benchmark/scenario' over them."""
+    return {**entry.get("args", {}), **entry.get("cell_args", {}).get(f"{benchmark}/{scenario}", {})}
+
+
 def cell_overrides(config: dict, lab: str, scenario: str, method: str) -> dict:
     """The overrides a run of registered ``method`` in cell ``lab``/``scenario`` gets from the
     workflow configuration ``config`` (for external rules that match a cell's settings)."""

@@ -7,7 +7,7 @@
 import importlib.util
 import json
 
-from hnet.run.grid import cell_overrides
+from hnet.run.grid import cell_overrides, external_args
 
 from snakemake.settings.types import DeploymentMethod
 
@@ -22,19 +22,6 @@ if (
         f"{len(AVALANCHE_CELLS)} run(s) of {sorted({c[2] for c in AVALANCHE_CELLS})} need avalanche-lib, which is "
         "not installed: pip install -e '.[avalanche]' (or run with --sdm conda: workflow/envs/avalanche.yaml)"
     )
-
-
-def avalanche_args(wildcards):
-    """The strategy's arguments for one cell: the entry's `args`, then its `cell_args` for the cell."""
-    entry = AVALANCHE[wildcards.method]
-    bench = parse_label(wildcards.label)[0]
-    return {**entry.get("args", {}), **entry.get("cell_args", {}).get(f"{bench}/{wildcards.scenario}", {})}
-
-
-def avalanche_overrides(wildcards):
-    """This workflow's settings for the cell (widths, iterations, ...), as the suite's fine-tuning
-    run of the same cell reads them, so that only the strategy differs."""
-    return cell_overrides(config, wildcards.label, wildcards.scenario, "finetune")
 
 
 if AVALANCHE:
@@ -53,8 +40,9 @@ if AVALANCHE:
             method=_alternation(AVALANCHE),
         params:
             strategy=lambda w: AVALANCHE[w.method]["strategy"],
-            args=lambda w: json.dumps(avalanche_args(w)),
-            overrides=lambda w: json.dumps(avalanche_overrides(w)),
+            args=lambda w: json.dumps(external_args(AVALANCHE[w.method], parse_label(w.label)[0], w.scenario)),
+            # this workflow's settings for the cell as the suite's fine-tuning run reads them: only the strategy differs
+            overrides=lambda w: json.dumps(cell_overrides(config, w.label, w.scenario, "finetune")),
             benchmark=lambda w: parse_label(w.label)[0],
             data_dir=config["data_dir"],
             device=config["device"],
