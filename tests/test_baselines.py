@@ -45,40 +45,36 @@ def test_ewc_penalty_zero_at_anchor_and_by_hand(monkeypatch):
     torch.testing.assert_close(m.params[0].grad, expected)
 
 
-@pytest.mark.parametrize("fast", [False, True])
-def test_fisher_of_a_tiny_softmax_model_matches_its_closed_form(fast):
-    """Linear softmax model z = Wx + b: E_{c~p}[(d log p_c/dW_ki)^2] = p_k (1 - p_k) x_i^2."""
+def tiny_softmax():
+    """A linear softmax model over 3 classes (one task, CL2) and one batch of 5 inputs."""
     torch.manual_seed(0)
     net = MLP(2, [], 3, "linear")
     params = [torch.randn(3, 2), torch.randn(3)]
     x = torch.randn(5, 2)
-    scenario = Scenario("cl2", n_tasks=1, per_task=3)
     batches = [(x, torch.zeros(5, dtype=torch.long), torch.zeros(5, dtype=torch.long))]
-    fisher = diagonal_fisher(net, params, scenario, batches, seen=1, mlp=net if fast else None)
-    p = torch.softmax(x @ params[0].T + params[1], 1)
-    v = p * (1 - p)  # (n, k)
-    torch.testing.assert_close(fisher[0], (v[:, :, None] * x[:, None, :] ** 2).mean(0), rtol=1e-5, atol=1e-7)
-    torch.testing.assert_close(fisher[1], v.mean(0), rtol=1e-5, atol=1e-7)
+    return net, params, x, Scenario("cl2", n_tasks=1, per_task=3), batches
 
 
+@pytest.mark.parametrize("labels", ["expected", "predicted"])
 @pytest.mark.parametrize("fast", [False, True])
-def test_predicted_label_fisher_of_a_tiny_softmax_model_matches_its_closed_form(fast):
-    """van de Ven & Tolias' f0b1461 Fisher: the gradient at the most likely class c*:
-    (d log p_c*/dW_ki)^2 = (1[k = c*] - p_k)^2 x_i^2."""
-    torch.manual_seed(0)
-    net = MLP(2, [], 3, "linear")
-    params = [torch.randn(3, 2), torch.randn(3)]
-    x = torch.randn(5, 2)
-    scenario = Scenario("cl2", n_tasks=1, per_task=3)
-    batches = [(x, torch.zeros(5, dtype=torch.long), torch.zeros(5, dtype=torch.long))]
-    fisher = diagonal_fisher(net, params, scenario, batches, seen=1, mlp=net if fast else None, labels="predicted")
+def test_fisher_of_a_tiny_softmax_model_matches_its_closed_form(fast, labels):
+    """Linear softmax model z = Wx + b. Expected over c ~ p: (d log p_c/dW_ki)^2 averages to
+    p_k (1 - p_k) x_i^2; at the most likely class c* (van de Ven & Tolias' f0b1461 Fisher):
+    (1[k = c*] - p_k)^2 x_i^2."""
+    net, params, x, scenario, batches = tiny_softmax()
+    fisher = diagonal_fisher(net, params, scenario, batches, seen=1, mlp=net if fast else None, labels=labels)
     p = torch.softmax(x @ params[0].T + params[1], 1)
-    v = (torch.nn.functional.one_hot(p.argmax(1), 3) - p) ** 2
+    v = p * (1 - p) if labels == "expected" else (torch.nn.functional.one_hot(p.argmax(1), 3) - p) ** 2
     torch.testing.assert_close(fisher[0], (v[:, :, None] * x[:, None, :] ** 2).mean(0), rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(fisher[1], v.mean(0), rtol=1e-5, atol=1e-7)
-    # for confident predictions it is far smaller than the expectation over labels
-    expected = diagonal_fisher(net, params, scenario, batches, seen=1, labels="expected")
-    assert not torch.allclose(expected[1], fisher[1])
+
+
+def test_the_two_fisher_forms_differ():
+    net, params, _, scenario, batches = tiny_softmax()
+    predicted, expected = (
+        diagonal_fisher(net, params, scenario, batches, seen=1, labels=k) for k in ("predicted", "expected")
+    )
+    assert not torch.allclose(expected[1], predicted[1])
 
 
 @pytest.mark.parametrize("labels", ["expected", "predicted"])
