@@ -170,14 +170,12 @@ def headline_table() -> str:
 
     from hnet.analysis import equivalence
 
-    tol = yaml.safe_load(PAPER_CONFIG.read_text())["tolerance"]
+    paper = yaml.safe_load(PAPER_CONFIG.read_text())
+    tol = paper["tolerance"]
     alpha = tol.get("alpha", 0.05)
     ours = pd.read_csv(REFERENCE / "suite_measured.csv", dtype={"sem": str, "per_seed": str})
     published = pd.read_csv(REFERENCE / "published.csv", dtype={"sem": str})
-    authors = pd.concat(
-        [pd.read_csv(REFERENCE / name) for name in ("authors_code_subset.csv", "baselines_authors_code.csv")],
-        ignore_index=True,
-    )
+    authors = pd.concat([pd.read_csv(REPO / path) for path in paper["authors_code"]], ignore_index=True)
     lines = [
         "| cell | this suite (seeds) | reference code, same data (seeds) | published | verdict |",
         "|---|---:|---:|---:|---|",
