@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import torch
 
 from hnet.benchmarks import Benchmark, Scenario
+from hnet.core.compiling import step_begins
 from hnet.core.data import PackedPhaseData, PhaseData
 from hnet.core.method import Method
 from hnet.core.progress import Progress
@@ -152,6 +153,7 @@ def run_seeds(
         losses = LossLog(iterations, len(generators))
         for it in range(iterations):
             x, y, tids = data.next_batch()
+            step_begins(method.ctx.compile)
             losses.record(it, method.train_step(x, y, tids, seen))
             if (it + 1) % LOSS_READ_EVERY == 0 or it + 1 == iterations:
                 bad = losses.read(it + 1, bar)

@@ -41,7 +41,8 @@ class Context:
     ``streams``: set when the method trains several seeds at once (packed): its weights then carry a
     leading seed dimension, each seed draws from its own stream (``SeedStreams.use``), ``train_step``
     gets batches ``(S, B, ...)`` and returns the sum of the seeds' losses, and ``predictor(task)``
-    maps inputs ``(B, ...)`` to outputs ``(S, B, ...)``.
+    maps inputs ``(B, ...)`` to outputs ``(S, B, ...)``. ``compile``: the mode of
+    ``hnet.core.compiling`` for the parts of the training step a method passes to ``compiled``.
     """
 
     benchmark: Benchmark
@@ -49,6 +50,7 @@ class Context:
     cfg: dict
     device: torch.device
     streams: SeedStreams | None = None
+    compile: str = "none"  # hnet.core.compiling: what a method hands to compiled() is compiled so
 
 
 class Method(Stateful):

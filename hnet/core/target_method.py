@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from hnet.core.compiling import compiled
 from hnet.core.method import Context, Method, Setting
 from hnet.core.optim import adam
 from hnet.nets import build_target
@@ -38,13 +39,15 @@ class TargetNetMethod(Method):
         self.params = [p.to(self.device).requires_grad_() for p in init]
         self.net_state = [s.to(self.device) for s in self.net.init_state()]
         self.optimizer = self._new_optimizer()
+        self.train_net = compiled(self.net, ctx.compile)  # the training forward (hnet.core.compiling)
 
     def _new_optimizer(self) -> torch.optim.Adam:
         c = self.cfg
         return adam(self.params, c["lr"], (c["adam_beta1"], c["adam_beta2"]))
 
     def forward(self, x: Tensor, params=None, train: bool = False) -> Tensor:
-        return self.net(x, self.params if params is None else params, self.net_state, train)
+        net = self.train_net if train else self.net
+        return net(x, self.params if params is None else params, self.net_state, train)
 
     @classmethod
     def pack_refusal(cls, cfg: dict, input_shape: tuple[int, ...]) -> str | None:

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from hnet.core import Context, Method, Setting
+from hnet.core.compiling import compiled
 from hnet.methods import protected
 from hnet.methods.protected import ProtectedHypernet, hnet_settings, hypernet_settings
 from hnet.nets import build_target
@@ -33,7 +34,10 @@ class HNET(Method):
     def __init__(self, ctx: Context):
         super().__init__(ctx)
         self.target = build_target(self.cfg, ctx.benchmark.input_shape, ctx.scenario.n_outputs)
-        self.ph = ProtectedHypernet(self.target.num_params, hnet_settings(self.cfg), self.device, ctx.streams)
+        self.ph = ProtectedHypernet(
+            self.target.num_params, hnet_settings(self.cfg), self.device, ctx.streams, ctx.compile
+        )
+        self.train_target = compiled(self.target, ctx.compile)  # the training forward (hnet.core.compiling)
         self.net_states: list[list[Tensor]] = []
 
     @classmethod
@@ -63,7 +67,7 @@ class HNET(Method):
 
     def train_step(self, x, y, task_ids, seen) -> Tensor:
         state = self.net_state(self.task)
-        return self.ph.step(lambda w: self.scenario.loss(self.target(x, w, state, True), task_ids, y, seen))
+        return self.ph.step(lambda w: self.scenario.loss(self.train_target(x, w, state, True), task_ids, y, seen))
 
     def predictor(self, task: int):
         weights, state = self.weights_for(task), self.net_state(task)

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from torch.func import vmap
 
 from hnet.core import REQUIRED, Setting, Stateful
+from hnet.core.compiling import compiled
 from hnet.core.optim import adam
 from hnet.core.seeds import SeedStreams
 from hnet.methods.lookahead import EPS_FORMS, adam_step_delta
@@ -128,8 +129,18 @@ class ProtectedHypernet(Stateful):
 
     state = ("hnet", "embs", "frozen_weights")
 
-    def __init__(self, target_numel: int, s: dict, device: torch.device, streams: SeedStreams | None = None):
+    def __init__(
+        self,
+        target_numel: int,
+        s: dict,
+        device: torch.device,
+        streams: SeedStreams | None = None,
+        compile_mode: str = "none",
+    ):
         self.s, self.device, self.streams = s, device, streams
+        # The training step's generation and regulariser (hnet.core.compiling); evaluation stays eager.
+        self.train_generate = compiled(self.generate, compile_mode)
+        self.train_penalty = compiled(self.penalty, compile_mode)
         chunked = s["hnet_type"] == "chunked"
 
         def build() -> HyperNetwork:
@@ -223,7 +234,7 @@ class ProtectedHypernet(Stateful):
     def step(self, task_loss: Callable[[Tensor], Tensor]) -> Tensor:
         """One optimizer step on ``task_loss(generated weights)`` plus the output regulariser."""
         # squeeze, not select: a view whose backward fills no zero vector of the target's size
-        loss = task_loss(self.generate(self.emb[None] if self.streams is None else self.emb[:, None]).squeeze(-2))
+        loss = task_loss(self.train_generate(self.emb[None] if self.streams is None else self.emb[:, None]).squeeze(-2))
         self.opt_h.zero_grad(set_to_none=True)
         self.opt_e.zero_grad(set_to_none=True)
         loss.backward()
@@ -239,7 +250,7 @@ class ProtectedHypernet(Stateful):
             k = self.s["reg_subset"]  # (never packed)
             index = torch.randperm(n_prev)[:k].to(self.device) if 0 < k < n_prev else None
             n_used = n_prev if index is None else len(index)
-            reg = self.s["beta"] / n_used * self.penalty(params, index)
+            reg = self.s["beta"] / n_used * self.train_penalty(params, index)
             reg.backward()
             total = total + reg.detach()
         self.opt_h.step()

@@ -30,7 +30,7 @@ class HNETReplay(TargetNetMethod):
 
     def __init__(self, ctx: Context):
         super().__init__(ctx)
-        self.vae = HyperVAE(ctx.benchmark.input_dim, ctx.benchmark.n_tasks, self.cfg, self.device)
+        self.vae = HyperVAE(ctx.benchmark.input_dim, ctx.benchmark.n_tasks, self.cfg, self.device, ctx.compile)
         self.teacher = None
 
     def begin_task(self, task: int) -> None:

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from hnet.benchmarks import Scenario
 from hnet.core import REQUIRED, Context, Method, Setting
+from hnet.core.compiling import compiled
 from hnet.core.optim import adam
 from hnet.methods import vae
 from hnet.methods.protected import ProtectedHypernet, hnet_settings, hypernet_settings
@@ -39,8 +40,9 @@ class HNETTaskInference(Method):
         # The classifier is trained as in CL1 (a head per task) or, in CL2, with the shared head.
         self.train_scenario = Scenario("cl2" if self.shared_head else "cl1", n, ctx.scenario.per_task)
         self.target = build_target(c, ctx.benchmark.input_shape, self.train_scenario.n_outputs)
-        self.ph = ProtectedHypernet(self.target.num_params, hnet_settings(c), self.device)
-        self.vae = HyperVAE(ctx.benchmark.input_dim, n, c, self.device)
+        self.ph = ProtectedHypernet(self.target.num_params, hnet_settings(c), self.device, compile_mode=ctx.compile)
+        self.train_target = compiled(self.target, ctx.compile)  # the training forward (hnet.core.compiling)
+        self.vae = HyperVAE(ctx.benchmark.input_dim, n, c, self.device, ctx.compile)
         self.tir = MLP(ctx.benchmark.input_dim, c["tir_hidden"], n, "relu")
         self.tir_params = [p.to(self.device).requires_grad_() for p in self.tir.init_params()]
         self.tir_opt = adam(self.tir_params, c["lr"], (c["adam_beta1"], c["adam_beta2"]))
@@ -69,7 +71,9 @@ class HNETTaskInference(Method):
         return loss
 
     def train_step(self, x, y, task_ids, seen) -> Tensor:
-        cls_loss = self.ph.step(lambda w: self.train_scenario.loss(self.target(x, w, None, True), task_ids, y, seen))
+        cls_loss = self.ph.step(
+            lambda w: self.train_scenario.loss(self.train_target(x, w, None, True), task_ids, y, seen)
+        )
         vae_loss = self.vae.train_step(x, self.task)
         loss = self.tir_loss(x, self.task)
         self.tir_opt.zero_grad(set_to_none=True)

@@ -30,12 +30,14 @@ SETTINGS = {
 class HyperVAE(Stateful):
     state = ("enc_params", "ph")
 
-    def __init__(self, input_dim: int, n_tasks: int, cfg: dict, device: torch.device):
+    def __init__(self, input_dim: int, n_tasks: int, cfg: dict, device: torch.device, compile_mode: str = "none"):
         self.n_tasks, self.latent, self.device = n_tasks, cfg["vae_latent"], device
         self.encoder = MLP(input_dim, cfg["vae_enc_hidden"], 2 * self.latent, "relu")
         self.enc_params = [p.to(device).requires_grad_() for p in self.encoder.init_params()]
         self.decoder = MLP(self.latent + n_tasks, cfg["vae_dec_hidden"], input_dim, "relu")
-        self.ph = ProtectedHypernet(self.decoder.num_params, hnet_settings(cfg, "vae_"), device)
+        self.ph = ProtectedHypernet(
+            self.decoder.num_params, hnet_settings(cfg, "vae_"), device, compile_mode=compile_mode
+        )
         self.lr, self.betas = cfg["lr"], (cfg["adam_beta1"], cfg["adam_beta2"])
 
     def begin_task(self, task: int) -> None:

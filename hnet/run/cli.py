@@ -14,6 +14,7 @@ import torch
 
 from hnet.benchmarks import BENCHMARKS, SCENARIOS
 from hnet.core import REQUIRED, DivergenceError
+from hnet.core.compiling import COMPILE_MODES
 from hnet.errors import UserError
 from hnet.registry import method_class, method_names, supported
 from hnet.run.config import read_overrides
@@ -119,7 +120,7 @@ def dataset_dirs(pairs: list[str]) -> dict[str, str]:
 
 
 def place_from_args(args: argparse.Namespace) -> Place:
-    return Place(args.data_dir, not args.no_download, args.device, dataset_dirs(args.dataset_dir))
+    return Place(args.data_dir, not args.no_download, args.device, dataset_dirs(args.dataset_dir), args.compile)
 
 
 def packed_requests(args: argparse.Namespace) -> list[RunRequest]:
@@ -234,6 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
         "not (e.g. a distribution's package); never written to",
     )
     common.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    common.add_argument(
+        "--compile",
+        default="none",
+        choices=COMPILE_MODES,
+        help="compile the training step's forward parts (hnet.core.compiling; cudagraphs: CUDA only); "
+        "changes speed, not what the run is",
+    )
     r = sub.add_parser(
         "run", parents=[common], help="train one benchmark x scenario x method x seed and write its results"
     )

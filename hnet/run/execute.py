@@ -15,6 +15,7 @@ import torch
 
 from hnet.benchmarks import Scenario, build_benchmark
 from hnet.core import Context, LoopState, metrics, run_loop, run_seeds
+from hnet.core.compiling import check_compile_mode
 from hnet.core.seeds import SeedStreams
 from hnet.errors import ConfigError, UserError
 from hnet.registry import method_class
@@ -35,6 +36,7 @@ class Place:
     download: bool = True
     device: str = "auto"
     dataset_dirs: dict = field(default_factory=dict)  # dataset -> a folder the user named, read in place
+    compile: str = "none"  # hnet.core.compiling: speed, not results (within float32 rounding)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -124,6 +126,7 @@ def execute(request: RunRequest, place: Place = Place(), replace: bool = False) 
 def _train(request: RunRequest, place: Place) -> dict:
     cfg = request.config
     device = resolve_device(place.device)
+    check_compile_mode(place.compile, device)
     out = Path(request.folder)
     checkpoint_id = f"{request.fingerprint}-{device.type}-{CHECKPOINT_FORMAT}"
     check_writable(out)
@@ -132,7 +135,7 @@ def _train(request: RunRequest, place: Place) -> dict:
     seed_everything(request.seed)
     bench = build_benchmark(request.benchmark, cfg, place.data_dir, place.download, place.dataset_dirs).to(device)
     scenario = Scenario(request.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
-    method = method_class(request.method)(Context(bench, scenario, cfg, device))
+    method = method_class(request.method)(Context(bench, scenario, cfg, device, compile=place.compile))
     generator = torch.Generator().manual_seed(request.seed)
 
     ckpt_path = out / "checkpoint.pt"
@@ -177,7 +180,7 @@ def write_run(
     summary = metrics.summarize(state.matrix, bench.metric)
     if predictions is not None:  # the toy regression's fits after all tasks (the paper's Fig. 2)
         summary["predictions"] = predictions
-    runtime = provenance.runtime(device)
+    runtime = {**provenance.runtime(device), "compile": place.compile}
     data = provenance.data_provenance(request.benchmark, cfg, place.data_dir, place.dataset_dirs)
     result = {
         "benchmark": request.benchmark,
@@ -224,12 +227,13 @@ def execute_packed(requests: list[RunRequest], place: Place = Place(), replace: 
         raise ConfigError(f"{first.name}: {why}; run its seeds unpacked")
     cfg = first.config
     device = resolve_device(place.device)
+    check_compile_mode(place.compile, device)
     started = time.perf_counter()
     bench = build_benchmark(first.benchmark, cfg, place.data_dir, place.download, place.dataset_dirs).to(device)
     scenario = Scenario(first.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
     seeds = [r.seed for r in requests]
     streams = SeedStreams(seeds)
-    method = method_class(first.method)(Context(bench, scenario, cfg, device, streams))
+    method = method_class(first.method)(Context(bench, scenario, cfg, device, streams, place.compile))
     generators = [torch.Generator().manual_seed(s) for s in seeds]
     states = [LoopState() for _ in seeds]
     # One checkpoint for the chunk, in its first seed's folder, after every task (as an unpacked run's).

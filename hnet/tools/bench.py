@@ -108,6 +108,12 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--pack-cells", help="with --packing: only these cells, e.g. split_mnist/cl1/hnet,split_mnist/cl1/ewc"
     )
+    ap.add_argument(
+        "--compiled",
+        choices=("compile", "cudagraphs"),
+        help="only the compiled step against the eager one (hnet.core.compiling; cudagraphs: CUDA only)",
+    )
+    ap.add_argument("--compiled-only", help="with --compiled: only the lines of presets containing this name")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -120,7 +126,11 @@ def main(argv=None) -> int:
     from hnet.tools.bench_extra import ent_evaluation, fisher_line
     from hnet.tools.bench_pm100 import pm100_lines
 
-    if args.only_ent:
+    if args.compiled:
+        from hnet.tools.bench_compile import compile_lines
+
+        compile_lines(device, args.compiled, max(3, args.repeats // 2), only=args.compiled_only)
+    elif args.only_ent:
         ent_evaluation(device, args.per_sample_subset)
     elif args.fisher:
         fisher_line(device, max(2, args.repeats // 5))

@@ -90,16 +90,16 @@ def fake_benchmark(preset: str, n_tasks: int, device) -> Benchmark:
     return Benchmark(preset, tasks, (dim,), classes)
 
 
-def make_method(preset: str, method: str, device, **overrides):
+def make_method(preset: str, method: str, device, compile_mode: str = "none", **overrides):
     cfg, _ = resolve(preset, "cl1", method, overrides)
     bench = fake_benchmark(preset, cfg["n_tasks"], device)
-    ctx = Context(bench, Scenario("cl1", bench.n_tasks, SHAPES[preset][1]), cfg, device)
+    ctx = Context(bench, Scenario("cl1", bench.n_tasks, SHAPES[preset][1]), cfg, device, compile=compile_mode)
     torch.manual_seed(0)
     return method_class(method)(ctx), bench, cfg
 
 
-def hnet_at_task(preset: str, previous: int, device, **overrides):
-    m, bench, cfg = make_method(preset, "hnet", device, **overrides)
+def hnet_at_task(preset: str, previous: int, device, compile_mode: str = "none", **overrides):
+    m, bench, cfg = make_method(preset, "hnet", device, compile_mode, **overrides)
     m.ph.embs = [torch.randn(cfg["emb_dim"], device=device) for _ in range(previous)]
     m.begin_task(previous)
     return m, bench, cfg

@@ -26,7 +26,8 @@ if os.environ.get("HNET_KEEP_CHECKPOINT") == "1":
 code = workflow_job(
     request,
     [metrics] if isinstance(metrics, str) else list(metrics),
-    Place(sm.params.data_dir, True, sm.params.device, dict(sm.params.dataset_dirs)),
+    # compile is read from the config, not params: it changes speed, not results, so it reruns nothing
+    Place(sm.params.data_dir, True, sm.params.device, dict(sm.params.dataset_dirs), sm.config.get("compile", "none")),
 )
 if code:
     errors = [line for line in open(sm.log[0]).read().splitlines() if line.startswith("ERROR")]
