@@ -193,11 +193,8 @@ def stamp(metrics_file: Path, data_dir: str) -> None:
         raise UserError(f"{metrics_file}: 'benchmark' must be one of {sorted(BENCHMARKS)}, got {m.get('benchmark')!r}")
     data = provenance.data_provenance(m["benchmark"], m.get("config") or {}, data_dir)
     m["dataset"] = data["dataset"]
-    m["provenance"] = {
-        "code": provenance.code_provenance(),
-        "data": data,
-        "runtime": provenance.runtime(torch.device("cpu")),
-    }
+    runtime = provenance.runtime(torch.device("cpu"))
+    m["provenance"] = {"code": provenance.code_provenance(), "data": data, "runtime": runtime}
     atomic_write_json(metrics_file, m)
 
 
@@ -236,11 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     common.add_argument(
-        "--compile",
-        default="none",
-        choices=COMPILE_MODES,
-        help="compile the training step's forward parts (hnet.core.compiling; cudagraphs: CUDA only); "
-        "changes speed, not what the run is",
+        "--compile", default="none", choices=COMPILE_MODES, help="speed, not results: hnet.core.compiling"
     )
     r = sub.add_parser(
         "run", parents=[common], help="train one benchmark x scenario x method x seed and write its results"

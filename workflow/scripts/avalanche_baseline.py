@@ -124,6 +124,23 @@ def fast_train_loader(strategy, seed: int) -> None:
     strategy.make_train_dataloader = make_train_dataloader
 
 
+def copy_si_weights() -> None:
+    """The fix ``si_copy_weights``: avalanche-lib 0.6.0's ``SynapticIntelligencePlugin.extract_weights``
+    stores ``param.detach().cpu().flatten()``, a view of the live parameter when the model is on the CPU
+    (on a GPU ``.cpu()`` copies), so the weights it saves before a step move with the step, the path
+    integral is zero and SI's importance stays 0: SI trains as Naive. This stores a copy, as on a GPU."""
+    from avalanche.training.plugins import SynapticIntelligencePlugin as SI
+
+    def extract_weights(model, target, excluded_parameters):
+        for name, param in SI.allowed_parameters(model, excluded_parameters):
+            target[name].data = param.detach().cpu().flatten().clone()
+
+    SI.extract_weights = staticmethod(torch.no_grad()(extract_weights))
+
+
+FIXES = {"si_copy_weights": copy_si_weights}
+
+
 def stream(bench, scenario: str):
     """Avalanche's benchmark of this suite's tasks: inputs as the networks see them, targets and
     task labels as the scenario defines them."""
@@ -158,6 +175,7 @@ def main() -> None:
     ap.add_argument("--strategy", required=True, help="a class of avalanche.training, e.g. EWC")
     ap.add_argument("--args", default="{}", help="the strategy's own arguments (JSON)")
     ap.add_argument("--overrides", default="{}", help="this suite's settings for the cell (JSON)")
+    ap.add_argument("--fix", action="append", default=[], choices=sorted(FIXES), help="a correction to apply first")
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -168,6 +186,8 @@ def main() -> None:
     device = torch.device(
         "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
     )
+    for fix in args.fix:
+        FIXES[fix]()
     RNGManager.set_random_seeds(args.seed)
     bench = build_benchmark(args.benchmark, cfg, args.data_dir, download=False)
     c, n_tasks = bench.outputs_per_task, bench.n_tasks
@@ -247,6 +267,7 @@ def main() -> None:
             "framework": "avalanche",
             "avalanche": avalanche.__version__,
             "strategy": f"avalanche.training.{args.strategy}",
+            "fixes": args.fix,
         },
         "provenance": {
             "code": {**provenance.code_provenance(), "avalanche": avalanche.__version__},

@@ -43,6 +43,7 @@ if AVALANCHE:
             args=lambda w: json.dumps(external_args(AVALANCHE[w.method], parse_label(w.label)[0], w.scenario)),
             # this workflow's settings for the cell as the suite's fine-tuning run reads them: only the strategy differs
             overrides=lambda w: json.dumps(cell_overrides(config, w.label, w.scenario, "finetune")),
+            fixes=lambda w: "".join(f" --fix {f}" for f in AVALANCHE[w.method].get("fixes", [])),
             benchmark=lambda w: parse_label(w.label)[0],
             data_dir=config["data_dir"],
             device=config["device"],
@@ -52,5 +53,5 @@ if AVALANCHE:
         shell:
             "OMP_NUM_THREADS={threads} python {input.code} --benchmark {params.benchmark} --label {wildcards.label} "
             "--scenario {wildcards.scenario} --method {wildcards.method} --strategy {params.strategy} "
-            "--args {params.args:q} --overrides {params.overrides:q} --seed {wildcards.seed} "
+            "--args {params.args:q} --overrides {params.overrides:q}{params.fixes} --seed {wildcards.seed} "
             "--data-dir {params.data_dir} --device {params.device} --out {output} > {log} 2>&1"
