@@ -17,9 +17,7 @@ from pathlib import Path
 
 import torch
 
-from hnet.benchmarks import build_benchmark
 from hnet.methods.ent import entropy
-from hnet.run.restore import data_folders
 from hnet.tools.ent_study import collect_heads, load_ent_run, oracle_accuracy, score_rule
 
 
@@ -35,10 +33,8 @@ def main(argv=None) -> int:
         help="temperature for the last task's logits (others 1) to try",
     )
     args = ap.parse_args(argv)
-    m, base, method = load_ent_run(args.run_dir, args.data_dir)
-    heads = collect_heads(
-        method, build_benchmark(m["benchmark"], base, args.data_dir, download=False, dataset_dirs=data_folders(m))
-    )
+    m, bench, method = load_ent_run(args.run_dir, args.data_dir)
+    heads = collect_heads(method, bench)
     k, n = heads.logits.shape[:2]
     chosen = entropy(heads.logits).argmin(0)
     confusion = torch.bincount(heads.task * k + chosen, minlength=k * k).reshape(k, k)

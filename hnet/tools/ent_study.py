@@ -40,12 +40,11 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from hnet.benchmarks import Benchmark, Scenario, build_benchmark
-from hnet.core import Context
+from hnet.benchmarks import Benchmark, build_benchmark
+from hnet.errors import UserError
 from hnet.methods.ent import entropy, head_logits
-from hnet.registry import method_class
 from hnet.run.io import atomic_write_text
-from hnet.run.restore import data_folders
+from hnet.run.restore import data_folders, restore_run
 
 GLOBAL_TEMPERATURES = (0.5, 2.0)
 LAST_TASK_TEMPERATURES = (0.5, 0.75, 1.5, 2.0, 3.0)
@@ -137,31 +136,21 @@ def oracle_accuracy(heads: Heads) -> float:
 
 
 def load_ent_run(run_dir: Path, data_dir: str):
-    """(metrics.json, the run's data config, its ``hnet_ent`` method restored from checkpoint.pt)."""
-    m = json.loads((run_dir / "metrics.json").read_text())
-    if m["method"] != "hnet_ent":
-        raise SystemExit(f"{run_dir}: an hnet_ent run is needed, found {m['method']!r}")
-    if not (run_dir / "checkpoint.pt").exists():
-        raise SystemExit(f"{run_dir}: no checkpoint.pt; train it with --keep-checkpoint")
-    base = dict(m["config"])
-    bench = build_benchmark(m["benchmark"], base, data_dir, download=False, dataset_dirs=data_folders(m))
-    scenario = Scenario(m["scenario"], bench.n_tasks, bench.outputs_per_task)
-    method = method_class("hnet_ent")(Context(bench, scenario, m["config"], torch.device("cpu")))
-    state = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
-    method.load_state_dict(state["method"])
-    return m, base, method
+    """(metrics.json, the run's benchmark as it was trained, its ``hnet_ent`` method restored from
+    checkpoint.pt): ``hnet.run.restore.restore_run``, with its one-line errors as the tool's exit."""
+    try:
+        return restore_run(run_dir, data_dir, "hnet_ent")
+    except UserError as err:
+        raise SystemExit(str(err)) from None
 
 
 def load_run(run_dir: Path, data_dir: str):
     """An ``hnet_ent`` run with a validation split: (metrics, validation, test benchmarks, method)."""
-    m, base, method = load_ent_run(run_dir, data_dir)
-    if not base.get("val_fraction", 0) > 0:
+    m, val, method = load_ent_run(run_dir, data_dir)
+    if not m["config"].get("val_fraction", 0) > 0:
         raise SystemExit(f"{run_dir}: the run has no validation split; train it with --set val_fraction=0.1")
-    folders = data_folders(m)
-    val = build_benchmark(m["benchmark"], base, data_dir, download=False, dataset_dirs=folders)
-    test = build_benchmark(
-        m["benchmark"], {**base, "val_fraction": 0.0}, data_dir, download=False, dataset_dirs=folders
-    )
+    test_cfg = {**m["config"], "val_fraction": 0.0}
+    test = build_benchmark(m["benchmark"], test_cfg, data_dir, download=False, dataset_dirs=data_folders(m))
     return m, val, test, method
 
 
