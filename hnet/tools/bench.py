@@ -18,6 +18,7 @@ import torch
 from hnet.methods.lookahead import adam_step_delta
 from hnet.run.execute import resolve_device
 from hnet.tools.bench_common import hnet_at_task, interleaved, make_method, per_call, repeated, step_fn
+from hnet.tools.bench_pm100 import features_fn
 
 # Targets of the HNET step against the plain target network's (PermutedMNIST-10 preset).
 STEP_TARGETS = {("permuted_mnist", 1): 1.5, ("permuted_mnist", 10): 2.0}
@@ -32,6 +33,7 @@ def mnist_lines(device, repeats: int, steps_per_block: int = 5) -> None:
         for task in (1, last):
             m, b, c = hnet_at_task(preset, task - 1, device)
             fns[task] = repeated(step_fn(m, b, c, task - 1), steps_per_block)
+        fns["features"] = repeated(features_fn(m), steps_per_block)  # the last task's previous tasks
         t = {k: per_call(v, steps_per_block) for k, v in interleaved(fns, device, repeats).items()}
         print(
             f"\n{name} CL1 preset, one training step (batch {cfg['batch_size']}), "
@@ -43,6 +45,12 @@ def mnist_lines(device, repeats: int, steps_per_block: int = 5) -> None:
             target = STEP_TARGETS.get((preset, task))
             aim = f"   (target <= {target})" if target else ""
             print(f"  HNET task {task:<3d}          {t[task]}   ratio {ratio:5.2f} x plain{aim}")
+        floor = t[1].wall_ms + t["features"].wall_ms
+        print(
+            f"  floor at task {last}: HNET task 1 + the previous tasks' hidden features fwd+bwd "
+            f"({t['features']}) = {floor / t['plain'].wall_ms:4.2f} x plain; the step is "
+            f"{t[last].wall_ms / floor:4.2f} x the floor"
+        )
 
 
 def regulariser_fn(method, subset: int = 0):
