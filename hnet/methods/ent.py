@@ -56,7 +56,7 @@ class HNETEntropy(HNET):
         self.eval_scenario = ctx.scenario
         # Train the CL1 classifier: per-task heads in CL3, the shared head in CL2.
         train = Scenario("cl1" if ctx.scenario.name == "cl3" else "cl2", ctx.scenario.n_tasks, ctx.scenario.per_task)
-        super().__init__(Context(ctx.benchmark, train, ctx.cfg, ctx.device))
+        super().__init__(Context(ctx.benchmark, train, ctx.cfg, ctx.device, compile=ctx.compile))
         self.shared_head = ctx.scenario.name == "cl2"
 
     @torch.no_grad()
