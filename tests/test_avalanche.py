@@ -32,6 +32,7 @@ def test_every_strategy_argument_has_a_source():
     }
     for name, entry in AVALANCHE.items():
         keys = set(entry.get("args", {})) | {k for cell in entry.get("cell_args", {}).values() for k in cell}
+        keys |= {"fixes"} if entry.get("fixes") else set()  # an adapter correction cites what it corrects
         assert keys == set(entry["sources"]), name
         assert entry["group"] == "Avalanche"
 
@@ -107,3 +108,28 @@ def test_two_strategies_run_through_the_rule_on_a_synthetic_stream(tmp_path, syn
     assert ewc["strategy"] == "EWC" and ewc["strategy_args"] == {"mode": "separate", "ewc_lambda": 1.0e8}  # cl3's
     # the cell's iterations, in whole epochs of a task's batches (synthetic tasks: 120 images, 1 batch)
     assert all(it == 12 for it in ewc["iterations_per_task"])
+
+
+@pytest.mark.avalanche
+@pytest.mark.skipif(importlib.util.find_spec("avalanche") is None, reason='needs pip install -e ".[avalanche]"')
+def test_si_trains_as_naive_on_a_cpu_unless_its_weights_are_copied(tmp_path, synthetic_mnist):
+    """avalanche-lib 0.6.0's SI saves views of the weights on a CPU (importance 0): the same matrix as
+    Naive, bitwise; the adapter's fix ``si_copy_weights`` makes it protect."""
+    script = REPO / "workflow" / "scripts" / "avalanche_baseline.py"
+
+    def matrix(method: str) -> list:
+        entry = AVALANCHE[method]
+        out = tmp_path / method / "metrics.json"
+        argv = [sys.executable, str(script), "--benchmark", "split_mnist", "--scenario", "cl3", "--method", method]
+        strength = {"si_lambda": 1e4} if entry["strategy"] == "SynapticIntelligence" else {}
+        argv += ["--strategy", entry["strategy"], "--args", json.dumps({**entry.get("args", {}), **strength})]
+        argv += [f"--fix={f}" for f in entry.get("fixes", [])]
+        argv += ["--overrides", json.dumps({"iterations": 24, "target_hidden": [16]}), "--seed", "1"]
+        argv += ["--data-dir", str(synthetic_mnist), "--device", "cpu", "--out", str(out)]
+        proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(out.read_text())["matrix"]
+
+    naive, si, si_copy = (matrix(m) for m in ("avalanche_naive", "avalanche_si", "avalanche_si_copy"))
+    assert si == naive
+    assert si_copy != naive
