@@ -57,6 +57,26 @@ def test_paper_rule_and_own_task_normalisation_on_a_hand_made_case():
     assert own_task_calibration(heads)["confident_on_others"] == [50.0, 0.0]
 
 
+PAPER, AUTHORS = ent_study.PAPER_RULE, ent_study.AUTHORS_ARITHMETIC
+
+
+def test_the_authors_float32_entropy_lets_the_first_overconfident_task_win():
+    # Input 0: net 0 has margin 120 (the other probability underflows: NaN in float32), net 1 margin
+    # 130, net 2 margin 3. Input 1: margins 10, 20, 3 (no underflow).
+    logits = torch.zeros(3, 2, 2)
+    logits[:, 0, 0] = torch.tensor([120.0, 130.0, 3.0])
+    logits[:, 1, 0] = torch.tensor([10.0, 20.0, 3.0])
+    paper = ent_study.entropy(logits).argmin(0)
+    authors = ent_study.authors_entropy(logits)
+    assert torch.isnan(authors[0, 0]) and torch.isnan(authors[1, 0]) and not torch.isnan(authors[:, 1]).any()
+    assert paper.tolist() == [1, 1]  # float64: the largest margin, the lowest entropy
+    assert authors.argmin(0).tolist() == [0, 1]  # the first NaN; without underflow the same as float64
+    heads = Heads(logits, torch.tensor([0, 1]), torch.tensor([0, 0]))
+    rules = selection_rules(3, own_task_calibration(heads))
+    scored = {k: score_rule(rules[k][1](logits), heads, shared_head=False) for k in (PAPER, AUTHORS)}
+    assert scored[PAPER]["task_inference"] == 50.0 and scored[AUTHORS]["task_inference"] == 100.0
+
+
 def test_a_global_temperature_cannot_change_the_winner_between_two_class_heads():
     g = torch.Generator().manual_seed(1)
     heads = Heads(

@@ -6,6 +6,8 @@ calibrated *relative to each other*. This study scores alternative selection rul
 only in that comparison (the class within the chosen task is always that network's argmax):
 
 - ``entropy`` — the paper's rule;
+- ``entropy in the authors' float32 arithmetic`` — the same rule as the authors' code evaluates it:
+  an over-confident network's entropy is NaN there, and NaN wins ``torch.argmin``;
 - ``global temperature T`` — every head's logits divided by T before the entropy (the authors'
   ``soft_temp`` option; for two-class heads it cannot change the winner, since each head's
   entropy is a monotone function of its logit margin, and the study shows that);
@@ -50,6 +52,17 @@ GLOBAL_TEMPERATURES = (0.5, 2.0)
 LAST_TASK_TEMPERATURES = (0.5, 0.75, 1.5, 2.0, 3.0)
 TEMPERATURE_GRID = torch.logspace(-1.5, 1.5, 241)  # 0.03 .. 31.6, for the NLL fit
 PAPER_RULE = "entropy (paper)"
+AUTHORS_ARITHMETIC = "entropy in the authors' float32 arithmetic"
+
+
+def authors_entropy(logits: Tensor) -> Tensor:
+    """The paper's rule as the authors' code computes it (hypercl ``mnist/train_splitMNIST.py``
+    ``test``: ``-sum(softmax * log(softmax))`` in float32, then ``torch.argmin`` over the tasks).
+    Where a network's logit margin exceeds about 104 the other class's probability underflows to 0,
+    0 * log 0 is NaN, and ``argmin`` returns the first NaN: the earliest over-confident task wins,
+    whatever the others' entropies. ``entropy`` (float64) compares the margins themselves."""
+    p = torch.softmax(logits.float(), -1)
+    return -(p * p.log()).sum(-1)
 
 
 @dataclass
@@ -105,6 +118,7 @@ def selection_rules(n_tasks: int, calib: dict) -> dict[str, tuple[str, Callable[
             "last-task temperature",
             lambda z, s=scale: entropy(z / s[:, None, None]),
         )
+    rules[AUTHORS_ARITHMETIC] = ("paper", authors_entropy)
     mean_h = torch.tensor(calib["mean_entropy"]).clamp_min(1e-12)
     rules["entropy / own-task mean"] = ("own-task calibration", lambda z: entropy(z) / mean_h[:, None])
     temps = torch.tensor(calib["temperature"])
