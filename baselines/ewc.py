@@ -2,9 +2,10 @@
 
 Penalty: lambda/2 * sum_t sum_i F_t,i (θ_i - θ*_t,i)^2. The Fisher is ``baselines.fisher``'s
 (``fisher_labels``: at the model's predicted label by default, as van de Ven & Tolias' code, or the
-expectation over its predictive distribution). The sum over tasks is kept as the Fisher-weighted mean μ = sum_t F_t θ*_t / sum_t F_t:
-sum_t F_t (θ - θ*_t)^2 = (sum_t F_t)(θ - μ)^2 + c with c independent of θ, so a step costs O(|θ|)
-whatever the number of tasks, with exactly the same gradient; c is tracked so the value is exact too.
+expectation over its predictive distribution). The sum over tasks is kept as the Fisher-weighted
+mean μ = sum_t F_t θ*_t / sum_t F_t: sum_t F_t (θ - θ*_t)^2 = (sum_t F_t)(θ - μ)^2 + c with c
+independent of θ, so a step costs O(|θ|) whatever the number of tasks, with exactly the same
+gradient; c is tracked so the value is exact too.
 """
 
 import torch
