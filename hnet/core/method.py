@@ -50,7 +50,7 @@ class Context:
     cfg: dict
     device: torch.device
     streams: SeedStreams | None = None
-    compile: str = "none"  # hnet.core.compiling: what a method hands to compiled() is compiled so
+    compile: str = "none"  # the hnet.core.compiling mode
 
 
 class Method(Stateful):
