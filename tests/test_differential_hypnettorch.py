@@ -19,8 +19,9 @@ gradients, a whole training step). The mappings between the two are stated where
   With a single chunk this project builds a full hypernetwork while ChunkedHMLP keeps one chunk
   embedding (``_single_chunk_is_a_full_hypernetwork``);
 - lookahead: hypnettorch's ``calc_delta_theta`` (``utils/optim_step.py`` ``adam_step``) is this
-  project's ``adam_step_delta(..., "uncorrected")``; the default ``corrected`` form differs by the
-  factor asserted in ``test_lookahead_eps_forms_differ_by_the_bias_corrected_eps``;
+  project's ``adam_step_delta(..., "uncorrected")``, the default of ``lookahead_eps``; the
+  ``corrected`` form (torch.optim.Adam's step today) differs by the factor asserted in
+  ``test_lookahead_eps_forms_differ_by_the_bias_corrected_eps``;
 - regulariser: ``calc_fix_target_reg`` returns sum over the regularised tasks of the summed squared
   output difference divided by their number, so ``beta * calc_fix_target_reg`` is this project's
   ``beta / (T-1) * penalty`` (or ``beta / K`` with a subset of K tasks). hypnettorch draws the subset
@@ -401,6 +402,14 @@ def test_calc_delta_theta_is_the_uncorrected_lookahead(float64, prior_steps):
     close_all([ours[p] for p in params], theirs, atol=1e-16)
     corrected = adam_step_delta(opt, "corrected")
     assert max(((corrected[p] - t).abs().max() / t.abs().max()).item() for p, t in zip(params, theirs)) > 1e-6
+
+
+def test_the_default_lookahead_is_the_authors_form():
+    """What a run gets without ``lookahead_eps`` set is hypnettorch's (and hypercl's) lookahead."""
+    from hnet.methods.protected import hypernet_settings
+
+    assert hypernet_settings()["lookahead_eps"].default == "uncorrected"
+    assert hypernet_settings("vae_")["vae_lookahead_eps"].default == "uncorrected"
 
 
 @pytest.mark.parametrize("prior_steps", [0, 3])

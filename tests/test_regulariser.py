@@ -181,10 +181,10 @@ def _adam_case(steps):
 
 
 @pytest.mark.parametrize("steps", [0, 1, 7])
-def test_lookahead_equals_the_adam_step(steps):
+def test_the_corrected_lookahead_equals_the_adam_step(steps):
     p, opt = _adam_case(steps)
     state_before = copy.deepcopy(opt.state_dict())
-    delta = adam_step_delta(opt)
+    delta = adam_step_delta(opt, "corrected")
     state_after = opt.state_dict()  # simulating the step must not change the optimizer
     assert state_after["state"].keys() == state_before["state"].keys()
     for k, st in state_before["state"].items():
@@ -228,7 +228,7 @@ def test_hnet_method_regulariser_matches_the_formula_by_hand(float64):
         * sum(((hnet_copy(method.ph.embs[t][None]) - theta_star(method.ph.embs[t][None])) ** 2).sum() for t in range(2))
     )
     named = dict(hnet.named_parameters())
-    delta = adam_step_delta(method.ph.opt_h)
+    delta = adam_step_delta(method.ph.opt_h, "corrected")  # torch's step, as opt_copy took it
     lookahead = {k: p + delta[p] for k, p in named.items()}
     got = method.cfg["beta"] / 2 * method.ph.penalty(lookahead, None)
     torch.testing.assert_close(got, by_hand.detach(), rtol=1e-9, atol=1e-12)

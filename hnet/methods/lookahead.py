@@ -4,13 +4,19 @@ HNET evaluates its output regulariser at Θ_h + ΔΘ_h, where ΔΘ_h is the opti
 task loss alone (von Oswald et al. 2020, eq. 2). The step is simulated from the optimizer's state
 without changing it and returned detached. Two forms of Adam's step differ in where ε enters:
 
+- ``uncorrected`` (the default of ``lookahead_eps``): ε added to the raw root with the bias
+  corrections folded into the step size, lr sqrt(1 - β2^t) / (1 - β1^t) * m / (sqrt(v) + ε)
+  (Kingma & Ba's "efficient" form): the authors' code (hypercl ``utils/optim_step.py`` ``adam_step``,
+  also hypnettorch's ``calc_delta_theta``), and what torch.optim.Adam computed when the paper was
+  written. Early in a task the effective ε is ε / sqrt(1 - β2^t), 32x larger at the first step, which
+  damps the lookahead of parameters whose task gradient is tiny;
 - ``corrected``: ε added to the bias-corrected root, m̂ / (sqrt(v̂) + ε), which is what
-  ``torch.optim.Adam`` computes today (the lookahead then equals the optimizer's actual step);
-- ``uncorrected``: ε added to the raw root with the bias corrections folded into the step size,
-  lr sqrt(1 - β2^t) / (1 - β1^t) * m / (sqrt(v) + ε) (Kingma & Ba's "efficient" form; the authors'
-  code, hypercl ``utils/optim_step.py`` ``adam_step``, as torch.optim.Adam computed it when the
-  paper was written). Early in a task the effective ε is ε / sqrt(1 - β2^t), 32x larger at the first
-  step, which damps the lookahead of parameters whose task gradient is tiny.
+  ``torch.optim.Adam`` computes today (the lookahead then equals the optimizer's actual step).
+
+The two differ only where sqrt(v̂) is comparable to ε, but there by up to a factor 32, and the
+regulariser's gradient carries it into the hypernetwork: on the same batches, five steps a task,
+the hypernetwork's output layer after the second task differs from the authors' code by 22 % of its
+largest entry with ``corrected`` and by 3e-10 with ``uncorrected`` (docs/fidelity.md).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ EPS_FORMS = ("corrected", "uncorrected")
 
 
 @torch.no_grad()
-def adam_step_delta(optimizer: torch.optim.Adam, eps_form: str = "corrected") -> dict[Tensor, Tensor]:
+def adam_step_delta(optimizer: torch.optim.Adam, eps_form: str) -> dict[Tensor, Tensor]:
     """``{param: Δparam}`` for every parameter with a gradient (``corrected``: exactly ``optimizer.step()``'s).
 
     Multi-tensor (``torch._foreach_*``) operations over the parameters that share a step count (all

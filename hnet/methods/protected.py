@@ -69,7 +69,10 @@ def hypernet_settings(prefix: str = "") -> dict[str, Setting]:
             "(paper eq. 2; the authors' code: no_lookahead=False)",
         ),
         prefix + "lookahead_eps": Setting(
-            "corrected", "where Adam's ε enters the lookahead step (hnet.methods.lookahead)", choices=EPS_FORMS
+            "uncorrected",
+            "where Adam's ε enters the lookahead step (hnet.methods.lookahead); the authors' code: "
+            "hypercl utils/optim_step.py adam_step, the uncorrected form",
+            choices=EPS_FORMS,
         ),
         prefix + "reg_impl": Setting(
             "gram",

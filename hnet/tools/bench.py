@@ -62,7 +62,7 @@ def regulariser_fn(method, subset: int = 0):
 
     def fn():
         named = dict(hnet.named_parameters())
-        delta = adam_step_delta(method.ph.opt_h)
+        delta = adam_step_delta(method.ph.opt_h, method.ph.s["lookahead_eps"])
         params = {k: p + delta[p] for k, p in named.items()}
         index = torch.randperm(len(method.ph.embs))[:subset].to(device) if subset else None
         method.ph.penalty(params, index).backward()
