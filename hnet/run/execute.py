@@ -123,19 +123,26 @@ def execute(request: RunRequest, place: Place = Place(), replace: bool = False) 
         return _train(request, place)
 
 
-def _train(request: RunRequest, place: Place) -> dict:
-    cfg = request.config
+def _build(request: RunRequest, place: Place, streams: SeedStreams | None = None):
+    """The device (checked against the compile mode), benchmark, scenario and method of a run, or of
+    a packed chunk (``streams``: its seeds' random streams), built the same way for both."""
     device = resolve_device(place.device)
     check_compile_mode(place.compile, device)
-    out = Path(request.folder)
-    checkpoint_id = f"{request.fingerprint}-{device.type}-{CHECKPOINT_FORMAT}"
-    check_writable(out)
-    started = time.perf_counter()
-
-    seed_everything(request.seed)
+    cfg = request.config
     bench = build_benchmark(request.benchmark, cfg, place.data_dir, place.download, place.dataset_dirs).to(device)
     scenario = Scenario(request.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
-    method = method_class(request.method)(Context(bench, scenario, cfg, device, compile=place.compile))
+    method = method_class(request.method)(Context(bench, scenario, cfg, device, streams, place.compile))
+    return device, bench, scenario, method
+
+
+def _train(request: RunRequest, place: Place) -> dict:
+    cfg = request.config
+    out = Path(request.folder)
+    check_writable(out)
+    started = time.perf_counter()
+    seed_everything(request.seed)
+    device, bench, scenario, method = _build(request, place)
+    checkpoint_id = f"{request.fingerprint}-{device.type}-{CHECKPOINT_FORMAT}"
     generator = torch.Generator().manual_seed(request.seed)
 
     ckpt_path = out / "checkpoint.pt"
@@ -226,14 +233,10 @@ def execute_packed(requests: list[RunRequest], place: Place = Place(), replace: 
     if why:
         raise ConfigError(f"{first.name}: {why}; run its seeds unpacked")
     cfg = first.config
-    device = resolve_device(place.device)
-    check_compile_mode(place.compile, device)
     started = time.perf_counter()
-    bench = build_benchmark(first.benchmark, cfg, place.data_dir, place.download, place.dataset_dirs).to(device)
-    scenario = Scenario(first.scenario, bench.n_tasks, bench.outputs_per_task, bench.regression)
     seeds = [r.seed for r in requests]
     streams = SeedStreams(seeds)
-    method = method_class(first.method)(Context(bench, scenario, cfg, device, streams, place.compile))
+    device, bench, scenario, method = _build(first, place, streams)
     generators = [torch.Generator().manual_seed(s) for s in seeds]
     states = [LoopState() for _ in seeds]
     # One checkpoint for the chunk, in its first seed's folder, after every task (as an unpacked run's).
