@@ -104,17 +104,13 @@ def fmt(values) -> str:
     return " ".join(f"{v:.1e}" for v in values)
 
 
-def accuracies(forward, bench, scenario: str, n_tasks: int) -> list[float]:
+def accuracies(forward, bench, scenario: Scenario, n_tasks: int) -> list[float]:
+    """Test accuracy per task on the scenario's active units (``Scenario.mask_and_target``)."""
     out = []
     with torch.no_grad():
         for k, task in enumerate(bench.tasks[:n_tasks]):
-            logits = forward(task.x_test)
-            if scenario == "cl1":
-                pred, target = logits[:, PER_TASK * k : PER_TASK * (k + 1)].argmax(1), task.y_test
-            elif scenario == "cl2":
-                pred, target = logits[:, :PER_TASK].argmax(1), task.y_test
-            else:
-                pred, target = logits[:, : PER_TASK * n_tasks].argmax(1), task.y_test + PER_TASK * k
+            mask, target = scenario.mask_and_target(torch.full_like(task.y_test, k), task.y_test, n_tasks)
+            pred = forward(task.x_test).masked_fill(~mask, float("-inf")).argmax(1)
             out.append(100 * float((pred == target).double().mean()))
     return out
 
@@ -195,7 +191,7 @@ def main(argv=None) -> int:
 
     theirs.eval()
     for who, forward in (("suite", suite.forward), ("theirs", lambda x: theirs(x.view(-1, 1, 28, 28)))):
-        acc = accuracies(forward, bench, args.scenario, args.tasks)
+        acc = accuracies(forward, bench, scenario, args.tasks)
         print(f"test accuracy per task, {who:6s}: {' '.join(f'{a:.2f}' for a in acc)}; mean {sum(acc) / len(acc):.2f}")
     return 0
 
