@@ -125,6 +125,13 @@ def check_permuted_data(bench, data_dir: str, n_tasks: int) -> None:
     # Both pipelines as they run for training: float32 (torchvision's ToTensor follows the default).
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float32)
+    try:
+        _compare_pipelines(get_dataset, bench, data_dir, n_tasks)
+    finally:
+        torch.set_default_dtype(default)
+
+
+def _compare_pipelines(get_dataset, bench, data_dir: str, n_tasks: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "mnist").symlink_to(Path(data_dir).resolve())  # their layout: DIR/mnist/MNIST/raw
         for task in bench.tasks[:n_tasks]:
@@ -139,7 +146,6 @@ def check_permuted_data(bench, data_dir: str, n_tasks: int) -> None:
                 print(f"data, task {task.index + 1} {kind}: {len(theirs)} images, {'equal' if equal else 'DIFFERENT'}")
                 if not equal:
                     raise SystemExit("their pipeline and this suite's tasks differ")
-    torch.set_default_dtype(default)
 
 
 def main(argv=None) -> int:
@@ -184,8 +190,8 @@ def main(argv=None) -> int:
     from train import train_cl  # theirs
 
     # Their labels: the scenario's output unit (global in Task-/Class-IL, within the task in Domain-IL).
-    data = [Recorded(t.inputs(t.x_train), t.y_train + scenario.target_offset(t.index), side) for t in bench.tasks]
-    data = data[:n_tasks]
+    trained = bench.tasks[:n_tasks]
+    data = [Recorded(t.inputs(t.x_train), t.y_train + scenario.target_offset(t.index), side) for t in trained]
     after_task = {}
 
     def snapshot(model, batch_index, task):
